@@ -1,0 +1,86 @@
+/**
+ * The thread boundary, as data. Imported by the main thread (src/synth) and by the
+ * worker (workers/); it must stay dependency-free.
+ *
+ * Expected failures cross the boundary as tagged results, never as exceptions:
+ * custom error properties such as `code` are lost when Piscina re-throws a worker
+ * error on the main thread (piscina#1143).
+ */
+
+export const PROTOCOL_VERSION = 1;
+
+/** One unit of synthesis: a phrase of text (or ready phonemes) in one voice. */
+export interface SynthRequest {
+  /** Main-side task id, echoed in the worker's `started` event so the run deadline can be armed. */
+  taskId: number;
+  /** Text to speak. Exactly one of `text` and `phonemes` is set. */
+  text?: string;
+  /** Pre-computed phonemes (skips espeak-ng). */
+  phonemes?: string;
+  /** A voice id (`af_heart`) or a mix (`af_bella+af_sky`, `af_bella(2)+af_sky(1)`). */
+  voice: string;
+  speed: number;
+}
+
+export interface SynthTimings {
+  phonemizeMs: number;
+  inferenceMs: number;
+}
+
+export interface SynthSuccess {
+  ok: true;
+  /** Mono PCM, float32 in [-1, 1], transferred (never copied) across the thread line. */
+  pcm: Float32Array;
+  sampleRate: number;
+  samples: number;
+  /** Phoneme tokens fed to the model (pads excluded). */
+  tokens: number;
+  phonemes: string;
+  timings: SynthTimings;
+}
+
+/** Failure codes a worker can report as data. */
+export type WorkerFailureCode =
+  | 'invalid_voice'
+  | 'invalid_speed'
+  | 'empty_text'
+  | 'text_too_long'
+  | 'inference_error'
+  /** The worker's model failed to load; the task may be retried on another worker. */
+  | 'not_loaded';
+
+export interface SynthFailure {
+  ok: false;
+  code: WorkerFailureCode;
+  message: string;
+  /** Set with `text_too_long`: how many phoneme tokens the text needed. */
+  tokens?: number;
+}
+
+export type SynthResult = SynthSuccess | SynthFailure;
+
+/** What every worker receives as `workerData`. */
+export interface WorkerInit {
+  modelPath: string;
+  intraOpThreads: number;
+  enableCpuMemArena: boolean;
+  /** Fault markers (`[[stall]]`, `[[hang]]`…) are honoured only when true. */
+  faultInjection: boolean;
+  /** The synthetic stall model, loaded beside the configured model when fault injection is on. */
+  stallModelPath?: string;
+}
+
+/** Events a worker posts on its parentPort; Piscina re-emits them as the pool's 'message'. */
+export type WorkerEvent =
+  | { type: 'loaded'; threadId: number; loadMs: number; inputNames: string[]; outputNames: string[] }
+  | { type: 'load_failed'; threadId: number; code: 'model_load_failed'; message: string }
+  | { type: 'started'; threadId: number; taskId: number };
+
+export function isWorkerEvent(value: unknown): value is WorkerEvent {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { type?: unknown }).type === 'string' &&
+    typeof (value as { threadId?: unknown }).threadId === 'number'
+  );
+}

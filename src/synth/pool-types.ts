@@ -1,0 +1,51 @@
+/**
+ * The narrow face the gateway sees of the synthesis pool: synthesize, report health,
+ * close. Implemented by `SynthPool` (src/synth/pool.ts).
+ */
+import type { EventEmitter } from 'node:events';
+import type { Synthesizer } from './types.ts';
+
+export interface PoolPlan {
+  /** vCPUs the process may really use (cgroup quota, cpuset, availableParallelism). */
+  vcpus: number;
+  workers: number;
+  threadsPerWorker: number;
+  /** Where the plan came from: the default table, or an override. */
+  source: 'default' | 'override';
+}
+
+export interface ZombieInfo {
+  threadId: number;
+  ageMs: number;
+}
+
+export interface PoolHealth {
+  /** True when the pool can synthesize now. */
+  ready: boolean;
+  /** Why not, as stable machine-readable strings: `warming`, `workers_below_plan`, `worker_zombie`, `canary_failed`, `canary_stale`, `closing`, `model_load_failed`. */
+  reasons: string[];
+  plan: PoolPlan;
+  liveWorkers: number;
+  loadedWorkers: number;
+  busyWorkers: number;
+  queueDepth: number;
+  /** Tasks queued or running, over every owner. */
+  inFlight: number;
+  zombies: ZombieInfo[];
+  respawns: number;
+  lastCanary: { ok: boolean; at: number; ms: number; error?: string } | null;
+}
+
+/**
+ * Events: `ready` once every worker of the plan has loaded the model; `zombie_escalation`
+ * ({ threadId, ageMs }) when a terminated worker outlives the zombie grace.
+ */
+export interface SynthPoolHandle extends Synthesizer, EventEmitter {
+  /** Resolves when every worker has loaded and warmed the model; rejects with `model_load_failed`. */
+  start(): Promise<void>;
+  health(): PoolHealth;
+  /** Drops every queued task of `owner` (user cancel or disconnect); running ones finish and are discarded by their callers. */
+  cancelOwner(owner: string): number;
+  /** Graceful: no new work, queued work rejected with `shutting_down`, running work finishes, workers end. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,470 @@
+/**
+ * The synthesis pool: the one part of the host that must not hang.
+ *
+ *   synthesize() -> validate -> FairQueue (bounded, fair across owners, queue deadline)
+ *                -> dispatch when a worker is free -> Piscina.run(task, { signal })
+ *   worker 'started' event -> run deadline armed (queue wait never counts)
+ *   run deadline expires   -> abort: Piscina terminates the worker and spawns a replacement;
+ *                             the thread is tracked as a zombie until it really exits;
+ *                             the chunk is retried once, then fails with tts_chunk_timeout
+ *   worker crash / OOM     -> the same retry, then tts_chunk_failed
+ *
+ * A user's cancel only removes queued work; running chunks finish and are discarded by
+ * the caller. Only a stuck chunk's run deadline ever terminates a worker.
+ */
+import { EventEmitter } from 'node:events';
+import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Worker } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import type { Config } from '../config.ts';
+import { TtsError } from '../errors.ts';
+import type { Metrics } from '../metrics.ts';
+import { isWorkerEvent, type SynthRequest, type SynthResult, type WorkerEvent, type WorkerInit } from '../shared/protocol.ts';
+import { parseVoice } from '../shared/voices.ts';
+import { readCpuFacts, planPool } from './cpu-budget.ts';
+import { FairQueue } from './fair-queue.ts';
+import { HealthTracker } from './pool-health.ts';
+import type { PoolHealth, PoolPlan, SynthPoolHandle } from './pool-types.ts';
+import { synthesizeSplitting } from './split-long.ts';
+import type { SynthesizeRequest, SynthesizedAudio } from './types.ts';
+import { ZombieLedger } from './zombie-ledger.ts';
+
+export interface PoolLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+  debug(obj: object, msg: string): void;
+}
+
+const WORKER_FILE = fileURLToPath(new URL(`../../workers/synth.worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
+const START_TIMEOUT_MS = 180_000;
+
+interface Attempt {
+  taskId: number;
+  controller: AbortController;
+  threadId?: number;
+  runTimer?: NodeJS.Timeout;
+  timedOut: boolean;
+  startedAt?: number;
+}
+
+interface Job {
+  req: SynthesizeRequest;
+  enqueuedAt: number;
+  queueMs: number;
+  synthMs: number;
+  tries: number;
+  queueTimer?: NodeJS.Timeout;
+  attempt?: Attempt;
+  settled: boolean;
+  resolve(audio: SynthesizedAudio): void;
+  reject(err: TtsError): void;
+  onAbort?: () => void;
+}
+
+/** Run deadline for a chunk: a base plus a per-token allowance, capped. Tokens are estimated from text. */
+export function runDeadlineMs(config: Pick<Config, 'runTimeoutBaseMs' | 'runTimeoutPerTokenMs' | 'runTimeoutMaxMs'>, text: string): number {
+  const estimatedTokens = Math.ceil(text.length * 1.5);
+  return Math.min(config.runTimeoutMaxMs, config.runTimeoutBaseMs + config.runTimeoutPerTokenMs * estimatedTokens);
+}
+
+export class SynthPool extends EventEmitter implements SynthPoolHandle {
+  readonly plan: PoolPlan;
+  readonly #config: Config;
+  readonly #metrics: Metrics;
+  readonly #log: PoolLogger;
+  readonly #queue: FairQueue<Job>;
+  readonly #running = new Map<number, Job>();
+  readonly #workers = new Map<number, Worker>();
+  readonly #loaded = new Set<number>();
+  readonly #zombies: ZombieLedger;
+  readonly #health: HealthTracker;
+  #piscina: Piscina | undefined;
+  #nextTaskId = 1;
+  #closing = false;
+  #recycling: number | null = null;
+  #respawnFailures = 0;
+  #canaryTimer: NodeJS.Timeout | undefined;
+  #startWaiter: { resolve(): void; reject(err: TtsError): void } | undefined;
+
+  constructor(config: Config, metrics: Metrics, log: PoolLogger) {
+    super();
+    this.#config = config;
+    this.#metrics = metrics;
+    this.#log = log;
+    const facts = readCpuFacts();
+    const { plan, warning } = planPool(facts.vcpus, { workers: config.workers, threadsPerWorker: config.threadsPerWorker });
+    this.plan = plan;
+    if (warning !== undefined) log.warn({ plan }, warning);
+    log.info({ plan, cpu: facts }, 'pool plan');
+    this.#queue = new FairQueue(config.maxQueue);
+    this.#health = new HealthTracker(config, plan);
+    this.#zombies = new ZombieLedger(
+      config.zombieGraceMs,
+      (zombie) => {
+        this.#log.error({ threadId: zombie.threadId, ageMs: Math.round(zombie.ageMs) }, 'terminated worker still running native code');
+        this.emit('zombie_escalation', zombie);
+      },
+      () => this.#refreshGauges(),
+    );
+  }
+
+  start(): Promise<void> {
+    if (this.#piscina !== undefined) throw new Error('pool already started');
+    const init: WorkerInit = {
+      modelPath: this.#config.modelPath,
+      intraOpThreads: this.plan.threadsPerWorker,
+      enableCpuMemArena: this.#config.enableCpuMemArena,
+      faultInjection: this.#config.faultInjection,
+      ...(this.#config.stallModelPath !== undefined ? { stallModelPath: this.#config.stallModelPath } : {}),
+    };
+    const piscina = new Piscina({
+      filename: WORKER_FILE,
+      minThreads: this.plan.workers,
+      maxThreads: this.plan.workers,
+      idleTimeout: Number.MAX_SAFE_INTEGER,
+      // We only hand Piscina work when a worker is free; its queue only covers a respawn.
+      maxQueue: this.plan.workers * 2,
+      workerData: init,
+      resourceLimits: { maxOldGenerationSizeMb: this.#config.workerHeapMb },
+      closeTimeout: this.#config.shutdownGraceMs,
+      recordTiming: false,
+    });
+    this.#piscina = piscina;
+    piscina.on('message', (msg: unknown) => {
+      if (isWorkerEvent(msg)) this.#onWorkerEvent(msg);
+    });
+    piscina.on('workerCreate', () => this.#adoptThreads());
+    piscina.on('error', (err: Error) => {
+      // Always handled: an unhandled pool 'error' would kill the host (matrix A6).
+      this.#metrics.poolErrors.inc();
+      this.#log.error({ err: { message: err.message } }, 'worker pool error');
+    });
+    this.#adoptThreads();
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#startWaiter = undefined;
+        reject(new TtsError('model_load_failed', `workers did not load the model within ${START_TIMEOUT_MS / 1000} s`));
+      }, START_TIMEOUT_MS);
+      this.#startWaiter = {
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        reject: (err) => {
+          clearTimeout(timer);
+          reject(err);
+        },
+      };
+    });
+  }
+
+  synthesize(req: SynthesizeRequest): Promise<SynthesizedAudio> {
+    return synthesizeSplitting(req.text, (text) => this.#submit({ ...req, text }));
+  }
+
+  health(): PoolHealth {
+    return this.#health.report({
+      closing: this.#closing,
+      liveWorkers: this.#workers.size,
+      loadedWorkers: this.#loaded.size,
+      busyWorkers: this.#running.size,
+      queueDepth: this.#queue.size,
+      zombies: this.#zombies.list(),
+      overdueZombies: this.#zombies.overdue().length,
+    });
+  }
+
+  cancelOwner(owner: string): number {
+    const dropped = this.#queue.removeOwner(owner);
+    for (const job of dropped) this.#settle(job, new TtsError('cancelled', 'cancelled while queued'));
+    this.#refreshGauges();
+    return dropped.length;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closing) return;
+    this.#closing = true;
+    clearTimeout(this.#canaryTimer);
+    this.#startWaiter?.reject(new TtsError('shutting_down', 'the pool closed while starting'));
+    for (const job of this.#queue.removeAll()) this.#settle(job, new TtsError('shutting_down', 'the host is shutting down'));
+    const piscina = this.#piscina;
+    if (piscina !== undefined) {
+      // A zombie thread never answers terminate(); do not let it hold the shutdown.
+      const grace = new Promise<void>((resolve) => setTimeout(resolve, this.#config.shutdownGraceMs + 1000).unref());
+      await Promise.race([piscina.close().catch(() => undefined), grace]);
+    }
+    this.#zombies.clear();
+  }
+
+  #submit(req: SynthesizeRequest): Promise<SynthesizedAudio> {
+    if (this.#closing) return Promise.reject(new TtsError('shutting_down', 'the host is shutting down'));
+    const voice = parseVoice(req.voice);
+    if (!voice.ok) return Promise.reject(new TtsError('invalid_voice', voice.message));
+    if (!Number.isFinite(req.speed) || req.speed < 0.25 || req.speed > 4) {
+      return Promise.reject(new TtsError('invalid_speed', 'speed must be between 0.25 and 4'));
+    }
+    if (req.text.trim() === '') return Promise.reject(new TtsError('empty_text', 'the text is empty'));
+    if (req.signal?.aborted === true) return Promise.reject(new TtsError('cancelled', 'cancelled before queueing'));
+    const unavailable = this.#health.unavailableReason(this.#loaded.size, this.#zombies.overdue().length);
+    if (unavailable !== null) return Promise.reject(new TtsError('unavailable', unavailable));
+
+    return new Promise<SynthesizedAudio>((resolve, reject) => {
+      const job: Job = { req, enqueuedAt: performance.now(), queueMs: 0, synthMs: 0, tries: 0, settled: false, resolve, reject };
+      if (!this.#queue.push(req.owner, job)) {
+        reject(new TtsError('overloaded', `the queue is full (${this.#config.maxQueue} chunks)`));
+        return;
+      }
+      this.#armQueueDeadline(job);
+      if (req.signal !== undefined) {
+        job.onAbort = () => this.#onCallerAbort(job);
+        req.signal.addEventListener('abort', job.onAbort, { once: true });
+      }
+      this.#refreshGauges();
+      this.#dispatch();
+    });
+  }
+
+  #armQueueDeadline(job: Job): void {
+    job.queueTimer = setTimeout(() => {
+      if (this.#queue.remove(job.req.owner, job)) {
+        this.#settle(job, new TtsError('tts_chunk_timeout', `waited ${this.#config.queueTimeoutMs} ms for a worker`));
+        this.#refreshGauges();
+      }
+    }, this.#config.queueTimeoutMs);
+  }
+
+  #onCallerAbort(job: Job): void {
+    // Queued: dropped at no cost. Running: the worker finishes; the result is discarded.
+    this.#queue.remove(job.req.owner, job);
+    this.#settle(job, new TtsError('cancelled', 'cancelled by the caller'));
+    this.#refreshGauges();
+  }
+
+  #capacity(): number {
+    if (this.#recycling !== null || this.#piscina === undefined || this.#startWaiter !== undefined) return 0;
+    return this.plan.workers;
+  }
+
+  #dispatch(): void {
+    while (this.#running.size < this.#capacity() && this.#queue.size > 0) {
+      const job = this.#queue.shift()!;
+      if (job.settled) continue;
+      this.#run(job);
+    }
+    this.#refreshGauges();
+  }
+
+  #run(job: Job): void {
+    clearTimeout(job.queueTimer);
+    job.queueMs += performance.now() - job.enqueuedAt;
+    job.tries++;
+    const attempt: Attempt = { taskId: this.#nextTaskId++, controller: new AbortController(), timedOut: false };
+    job.attempt = attempt;
+    this.#running.set(attempt.taskId, job);
+    this.#metrics.queueWait.observe(job.queueMs / 1000);
+    const task: SynthRequest = { taskId: attempt.taskId, text: job.req.text, voice: job.req.voice, speed: job.req.speed };
+    this.#piscina!.run(task, { signal: attempt.controller.signal }).then(
+      (result: SynthResult) => this.#onResult(job, attempt, result),
+      (err: unknown) => this.#onFailure(job, attempt, err),
+    );
+  }
+
+  #onWorkerEvent(event: WorkerEvent): void {
+    switch (event.type) {
+      case 'started': {
+        const job = this.#running.get(event.taskId);
+        const attempt = job?.attempt;
+        if (job === undefined || attempt === undefined || attempt.taskId !== event.taskId) return;
+        attempt.threadId = event.threadId;
+        attempt.startedAt = performance.now();
+        attempt.runTimer = setTimeout(() => this.#onRunDeadline(attempt), runDeadlineMs(this.#config, job.req.text));
+        return;
+      }
+      case 'loaded':
+        this.#loaded.add(event.threadId);
+        this.#respawnFailures = 0;
+        this.#log.info({ threadId: event.threadId, loadMs: Math.round(event.loadMs), inputs: event.inputNames }, 'worker loaded model');
+        if (this.#startWaiter !== undefined && this.#loaded.size >= this.plan.workers) {
+          const waiter = this.#startWaiter;
+          this.#startWaiter = undefined;
+          this.#health.markStarted();
+          waiter.resolve();
+          this.#armCanary();
+        }
+        this.#refreshGauges();
+        this.#dispatch();
+        return;
+      case 'load_failed':
+        this.#onLoadFailed(event);
+        return;
+    }
+  }
+
+  #onLoadFailed(event: Extract<WorkerEvent, { type: 'load_failed' }>): void {
+    this.#log.error({ threadId: event.threadId, reason: event.message }, 'worker failed to load the model');
+    if (this.#startWaiter !== undefined) {
+      const waiter = this.#startWaiter;
+      this.#startWaiter = undefined;
+      this.#health.markLoadFailed(event.message);
+      waiter.reject(new TtsError('model_load_failed', event.message));
+      return;
+    }
+    // A replacement could not load: retire it after a Fibonacci backoff so Piscina spawns
+    // another, instead of hot-looping model loads (matrix A9).
+    this.#respawnFailures++;
+    const delay = Math.min(this.#config.respawnBackoffMaxMs, 100 * fibonacci(this.#respawnFailures));
+    const timer = setTimeout(() => {
+      const worker = this.#workers.get(event.threadId);
+      if (worker !== undefined && !this.#closing) void worker.terminate();
+    }, delay);
+    timer.unref();
+  }
+
+  #onRunDeadline(attempt: Attempt): void {
+    attempt.timedOut = true;
+    this.#metrics.timeouts.inc();
+    const worker = attempt.threadId === undefined ? undefined : this.#workers.get(attempt.threadId);
+    if (worker !== undefined) this.#zombies.track(worker);
+    this.#log.warn({ threadId: attempt.threadId, taskId: attempt.taskId }, 'chunk passed its run deadline; terminating its worker');
+    attempt.controller.abort();
+  }
+
+  #onResult(job: Job, attempt: Attempt, result: SynthResult): void {
+    this.#finishAttempt(job, attempt);
+    if (result.ok) {
+      this.#health.recordSuccess();
+      this.#metrics.synthTime.observe(job.synthMs / 1000);
+      this.#settle(job, null, {
+        pcm: result.pcm,
+        sampleRate: result.sampleRate,
+        queueMs: job.queueMs,
+        synthMs: job.synthMs,
+        provider: 'local',
+        tokens: result.tokens,
+      });
+    } else if (result.code === 'not_loaded' && job.tries <= this.#config.chunkRetries) {
+      this.#retry(job);
+    } else {
+      const code = result.code === 'inference_error' || result.code === 'not_loaded' ? 'tts_chunk_failed' : result.code;
+      this.#settle(job, new TtsError(code, result.message));
+    }
+    this.#afterTask();
+  }
+
+  #onFailure(job: Job, attempt: Attempt, err: unknown): void {
+    this.#finishAttempt(job, attempt);
+    const message = err instanceof Error ? err.message : String(err);
+    const oom = (err as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY';
+    const reason = attempt.timedOut ? 'timeout' : oom ? 'oom' : 'crash';
+    if (!attempt.timedOut) this.#metrics.crashes.inc({ kind: oom ? 'oom' : 'exit' });
+    this.#metrics.respawns.inc({ reason });
+    this.#log.warn({ taskId: attempt.taskId, threadId: attempt.threadId, reason, err: message }, 'chunk attempt failed');
+    if (job.tries <= this.#config.chunkRetries && !job.settled && !this.#closing) {
+      this.#retry(job);
+    } else if (attempt.timedOut) {
+      this.#settle(job, new TtsError('tts_chunk_timeout', `the chunk passed its run deadline on ${job.tries} tries`));
+    } else {
+      this.#settle(job, new TtsError('tts_chunk_failed', `the worker died on ${job.tries} tries (${reason}: ${message})`));
+    }
+    this.#afterTask();
+  }
+
+  #retry(job: Job): void {
+    job.enqueuedAt = performance.now();
+    this.#queue.push(job.req.owner, job, true);
+    this.#armQueueDeadline(job);
+  }
+
+  #finishAttempt(job: Job, attempt: Attempt): void {
+    clearTimeout(attempt.runTimer);
+    this.#running.delete(attempt.taskId);
+    if (attempt.startedAt !== undefined) job.synthMs += performance.now() - attempt.startedAt;
+  }
+
+  #settle(job: Job, err: TtsError | null, audio?: SynthesizedAudio): void {
+    if (job.settled) return;
+    job.settled = true;
+    clearTimeout(job.queueTimer);
+    if (job.onAbort !== undefined) job.req.signal?.removeEventListener('abort', job.onAbort);
+    if (err !== null) job.reject(err);
+    else job.resolve(audio!);
+  }
+
+  #afterTask(): void {
+    this.#maybeRecycle();
+    this.#dispatch();
+    this.#armCanary();
+  }
+
+  /** Past the RSS ceiling, retire one idle worker (its native arenas go with it), never mid-chunk. */
+  #maybeRecycle(): void {
+    if (this.#recycling !== null || this.#running.size > 0 || this.#closing) return;
+    if (process.memoryUsage.rss() < this.#config.rssCeilingMb * 1024 * 1024) return;
+    const [threadId, worker] = this.#workers.entries().next().value ?? [];
+    if (threadId === undefined || worker === undefined) return;
+    this.#recycling = threadId;
+    this.#metrics.recycles.inc();
+    this.#log.info({ threadId, rssMb: Math.round(process.memoryUsage.rss() / 2 ** 20) }, 'recycling a worker for memory');
+    void worker.terminate();
+  }
+
+  #adoptThreads(): void {
+    for (const worker of this.#piscina?.threads ?? []) {
+      const threadId = worker.threadId;
+      if (threadId < 0 || this.#workers.has(threadId)) continue;
+      this.#workers.set(threadId, worker);
+      worker.once('exit', () => this.#onThreadExit(threadId));
+    }
+    this.#refreshGauges();
+  }
+
+  #onThreadExit(threadId: number): void {
+    this.#workers.delete(threadId);
+    this.#loaded.delete(threadId);
+    if (this.#recycling === threadId) this.#recycling = null;
+    if (!this.#closing) this.#health.recordRespawn();
+    // Piscina spawns the replacement; adopt it once it exists.
+    queueMicrotask(() => this.#adoptThreads());
+    this.#dispatch();
+  }
+
+  #armCanary(): void {
+    clearTimeout(this.#canaryTimer);
+    if (this.#closing || this.#running.size > 0 || this.#queue.size > 0) return;
+    this.#canaryTimer = setTimeout(() => void this.#runCanary(), this.#config.canaryIntervalMs);
+    this.#canaryTimer.unref();
+  }
+
+  async #runCanary(): Promise<void> {
+    if (this.#running.size > 0 || this.#queue.size > 0 || this.#closing) return;
+    const started = this.#health.canaryStarted();
+    const timeout = AbortSignal.timeout(this.#config.canaryTimeoutMs);
+    try {
+      await this.#submit({ text: 'Hi.', voice: 'af_heart', speed: 1, owner: '__canary', signal: timeout });
+      this.#health.canaryFinished(started, true);
+      this.#metrics.canary.inc({ outcome: 'ok' });
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      this.#health.canaryFinished(started, false, timeout.aborted ? 'canary timed out' : message);
+      this.#metrics.canary.inc({ outcome: 'failed' });
+      this.#log.error({ err: message }, 'canary synthesis failed');
+    }
+  }
+
+  #refreshGauges(): void {
+    const m = this.#metrics;
+    m.workers.set({ state: 'live' }, this.#workers.size);
+    m.workers.set({ state: 'loaded' }, this.#loaded.size);
+    m.workers.set({ state: 'busy' }, this.#running.size);
+    m.zombies.set(this.#zombies?.count ?? 0);
+    m.queueDepth.set(this.#queue.size);
+  }
+}
+
+function fibonacci(n: number): number {
+  let [a, b] = [1, 1];
+  for (let i = 1; i < n; i++) [a, b] = [b, a + b];
+  return a;
+}

@@ -1,0 +1,64 @@
+/**
+ * The backstop for the 510-token limit. The chunker estimates tokens without running
+ * espeak-ng (that would block the event loop), so a rare chunk can still be too long
+ * for the model. The worker refuses it (never truncates); we split it at the best
+ * boundary near its middle, synthesize both halves, and join the audio. No word is lost.
+ */
+import { TtsError } from '../errors.ts';
+import type { SynthesizedAudio } from './types.ts';
+
+const MAX_DEPTH = 6;
+const BOUNDARIES = [/[.!?…]\s/g, /[;:,—]\s/g, /\s/g];
+
+/** Split near the middle at the strongest boundary available; by characters as a last resort. */
+export function splitNearMiddle(text: string): [string, string] {
+  const mid = text.length / 2;
+  for (const pattern of BOUNDARIES) {
+    let best = -1;
+    for (const m of text.matchAll(pattern)) {
+      const at = m.index + m[0].length;
+      if (at <= 0 || at >= text.length) continue;
+      if (best < 0 || Math.abs(at - mid) < Math.abs(best - mid)) best = at;
+    }
+    // Only accept a boundary that leaves both halves substantial.
+    if (best > text.length * 0.2 && best < text.length * 0.8) return [text.slice(0, best).trim(), text.slice(best).trim()];
+  }
+  const chars = [...text];
+  const half = Math.floor(chars.length / 2);
+  return [chars.slice(0, half).join(''), chars.slice(half).join('')];
+}
+
+export function concatAudio(parts: readonly SynthesizedAudio[]): SynthesizedAudio {
+  const first = parts[0]!;
+  const pcm = new Float32Array(parts.reduce((n, p) => n + p.pcm.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    pcm.set(p.pcm, at);
+    at += p.pcm.length;
+  }
+  return {
+    pcm,
+    sampleRate: first.sampleRate,
+    queueMs: first.queueMs,
+    synthMs: parts.reduce((s, p) => s + p.synthMs, 0),
+    provider: first.provider,
+    tokens: parts.reduce((s, p) => s + (p.tokens ?? 0), 0),
+  };
+}
+
+export async function synthesizeSplitting(
+  text: string,
+  once: (text: string) => Promise<SynthesizedAudio>,
+  depth = 0,
+): Promise<SynthesizedAudio> {
+  try {
+    return await once(text);
+  } catch (err) {
+    if (!(err instanceof TtsError) || err.code !== 'text_too_long' || depth >= MAX_DEPTH) throw err;
+    const [a, b] = splitNearMiddle(text);
+    if (a === '' || b === '') throw err;
+    const left = await synthesizeSplitting(a, once, depth + 1);
+    const right = await synthesizeSplitting(b, once, depth + 1);
+    return concatAudio([left, right]);
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * What the pipeline needs from synthesis, and nothing more. The local pool, the
+ * upstream provider and the router that combines them all implement `Synthesizer`.
+ */
+
+export interface SynthesizeRequest {
+  text: string;
+  voice: string;
+  speed: number;
+  /**
+   * Who asked (a connection or HTTP request id). The pool's queue is fair across
+   * owners: it takes one task of each owner in turn.
+   */
+  owner: string;
+  /**
+   * A user's cancel. Aborting removes queued work at no cost and makes a running
+   * chunk's result be discarded; it never terminates a worker.
+   */
+  signal?: AbortSignal;
+}
+
+export interface SynthesizedAudio {
+  /** Mono float32 PCM at `sampleRate`. */
+  pcm: Float32Array;
+  sampleRate: number;
+  /** Time spent waiting in the queue, in ms. */
+  queueMs: number;
+  /** Time spent synthesizing (all tries), in ms. */
+  synthMs: number;
+  provider: 'local' | 'upstream';
+  /** Phoneme tokens of the chunk, when the provider knows them. */
+  tokens?: number;
+}
+
+/** Rejects with a `TtsError`: tts_chunk_failed, tts_chunk_timeout, overloaded, cancelled, invalid_voice… */
+export interface Synthesizer {
+  synthesize(req: SynthesizeRequest): Promise<SynthesizedAudio>;
+}

@@ -1,0 +1,64 @@
+/**
+ * The worker's own onnxruntime-node session: explicit options, both published Kokoro
+ * export variants (input `input_ids` or `tokens`, output `waveform` or `audio`).
+ */
+import ort from 'onnxruntime-node';
+
+export interface SessionSettings {
+  intraOpThreads: number;
+  enableCpuMemArena: boolean;
+}
+
+export interface KokoroSession {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  /** Synchronous native work happens inside; resolves with the waveform. */
+  run(ids: BigInt64Array, style: Float32Array, speed: number): Promise<Float32Array>;
+  release(): Promise<void>;
+}
+
+export function sessionOptions(settings: SessionSettings): ort.InferenceSession.SessionOptions {
+  return {
+    intraOpNumThreads: settings.intraOpThreads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+    // Spinning threads burn idle cores that other workers need (matrix A15).
+    extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
+    // Every call has a new input shape: memory patterns only grow RSS (kokoro-js users saw it double).
+    enableMemPattern: false,
+    enableCpuMemArena: settings.enableCpuMemArena,
+  };
+}
+
+function pick(names: readonly string[], wanted: readonly string[], what: string, path: string): string {
+  const found = wanted.find((w) => names.includes(w));
+  if (found === undefined) {
+    throw new Error(`${path} is not a Kokoro model: no ${what} named ${wanted.join(' or ')} (it has ${names.join(', ')})`);
+  }
+  return found;
+}
+
+export async function openSession(path: string, settings: SessionSettings): Promise<KokoroSession> {
+  const session = await ort.InferenceSession.create(path, sessionOptions(settings));
+  const idsName = pick(session.inputNames, ['input_ids', 'tokens'], 'token input', path);
+  pick(session.inputNames, ['style'], 'style input', path);
+  pick(session.inputNames, ['speed'], 'speed input', path);
+  const outName = pick(session.outputNames, ['waveform', 'audio'], 'audio output', path);
+  return {
+    inputNames: session.inputNames,
+    outputNames: session.outputNames,
+    async run(ids, style, speed) {
+      const feeds = {
+        [idsName]: new ort.Tensor('int64', ids, [1, ids.length]),
+        style: new ort.Tensor('float32', style, [1, style.length]),
+        speed: new ort.Tensor('float32', new Float32Array([speed]), [1]),
+      };
+      const out = await session.run(feeds);
+      const wave = out[outName];
+      if (wave === undefined) throw new Error(`model returned no ${outName}`);
+      return wave.data as Float32Array;
+    },
+    release: () => session.release(),
+  };
+}

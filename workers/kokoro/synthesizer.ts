@@ -1,0 +1,80 @@
+/**
+ * Text -> PCM on this worker's own session, with kokoro-js doing what it does best:
+ * normalisation, espeak-ng phonemes, its voice files and its style-row selection.
+ *
+ * kokoro-js's KokoroTTS accepts any model object; `generate_from_ids()` loads the voice,
+ * picks the style row for the token count and calls `model(inputs)`. We hand it a model
+ * function that runs our session, so inference has exactly one runtime and our options.
+ * We never call its `generate()` for synthesis: its tokenizer truncates long input, and
+ * a truncated chunk is lost words. Over-long input is refused instead.
+ */
+import { KokoroTTS } from 'kokoro-js';
+import type { VoiceComponent } from '../../src/shared/voices.ts';
+import { phonemize } from './phonemize.ts';
+import type { KokoroSession } from './session.ts';
+import { MAX_PHONEME_TOKENS, frameIds, phonemesToIds } from './tokenizer.ts';
+import { mixedStyle } from './voices.ts';
+
+export class SynthesisRefused extends Error {
+  constructor(
+    readonly code: 'text_too_long' | 'empty_text',
+    message: string,
+    readonly tokens?: number,
+  ) {
+    super(message);
+  }
+}
+
+export interface Synthesized {
+  pcm: Float32Array;
+  tokens: number;
+  phonemes: string;
+  phonemizeMs: number;
+  inferenceMs: number;
+}
+
+interface ModelInputs {
+  input_ids: { data: BigInt64Array };
+  style: { data: Float32Array };
+  speed: { data: ArrayLike<number> };
+}
+
+export class KokoroSynthesizer {
+  readonly #session: KokoroSession;
+  readonly #tts: KokoroTTS;
+
+  constructor(session: KokoroSession) {
+    this.#session = session;
+    const model = async (inputs: ModelInputs) => ({
+      waveform: { data: await session.run(inputs.input_ids.data, inputs.style.data, Number(inputs.speed.data[0])) },
+    });
+    this.#tts = new KokoroTTS(model as never, null as never);
+  }
+
+  /** `components` come from parseVoice(): validated catalogue voices with normalised weights. */
+  async synthesize(input: { text?: string; phonemes?: string }, components: readonly VoiceComponent[], speed: number): Promise<Synthesized> {
+    const first = components[0];
+    if (first === undefined) throw new Error('no voice');
+    const t0 = performance.now();
+    const phonemes = input.phonemes ?? (await phonemize(input.text ?? '', first.id));
+    const ids = phonemesToIds(phonemes);
+    const t1 = performance.now();
+    if (ids.length === 0) throw new SynthesisRefused('empty_text', 'the text has nothing to speak');
+    if (ids.length > MAX_PHONEME_TOKENS) {
+      throw new SynthesisRefused(
+        'text_too_long',
+        `the text needs ${ids.length} phoneme tokens; a chunk may have at most ${MAX_PHONEME_TOKENS}: split it`,
+        ids.length,
+      );
+    }
+    const framed = frameIds(ids);
+    let pcm: Float32Array;
+    if (components.length === 1) {
+      const audio = await this.#tts.generate_from_ids({ dims: [1, framed.length], data: framed } as never, { voice: first.id as never, speed });
+      pcm = audio.audio as Float32Array;
+    } else {
+      pcm = await this.#session.run(framed, await mixedStyle(components, ids.length), speed);
+    }
+    return { pcm, tokens: ids.length, phonemes, phonemizeMs: t1 - t0, inferenceMs: performance.now() - t1 };
+  }
+}

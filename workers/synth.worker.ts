@@ -1,0 +1,116 @@
+/**
+ * The Piscina worker: loads and warms the model once, then turns SynthRequests into
+ * PCM. Expected failures return as data ({ ok: false, code }); only faults crash.
+ *
+ * Life cycle, as the main thread sees it on the pool's 'message' event:
+ *   module evaluated -> 'loaded' (model ready and warm) or 'load_failed' (reason)
+ *   each task        -> 'started' (the run deadline is armed from here, never from enqueue)
+ */
+import { parentPort, threadId, workerData } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import type { SynthRequest, SynthResult, WorkerEvent, WorkerInit } from '../src/shared/protocol.ts';
+import { parseVoice } from '../src/shared/voices.ts';
+import { DEFAULT_STALL_MS, blockFor, busyLoopForever, exhaustHeap, extractFaults, type Fault } from './faults.ts';
+import { openSession, type KokoroSession } from './kokoro/session.ts';
+import { KokoroSynthesizer, SynthesisRefused } from './kokoro/synthesizer.ts';
+import { SAMPLE_RATE } from './kokoro/tokenizer.ts';
+
+/** The stall model's Loop runs about this many units per millisecond (models/README.md). */
+const STALL_UNITS_PER_MS = 1;
+
+const init = workerData as WorkerInit;
+const post = (event: WorkerEvent) => parentPort?.postMessage(event);
+
+let synthesizer: KokoroSynthesizer | undefined;
+let mainSession: KokoroSession | undefined;
+let stallSession: KokoroSession | undefined;
+let loadError: string | undefined;
+
+try {
+  const t0 = performance.now();
+  const session = await openSession(init.modelPath, { intraOpThreads: init.intraOpThreads, enableCpuMemArena: init.enableCpuMemArena });
+  mainSession = session;
+  synthesizer = new KokoroSynthesizer(session);
+  await synthesizer.synthesize({ text: 'Ready.' }, [{ id: 'af_heart', weight: 1 }], 1);
+  if (init.faultInjection && init.stallModelPath !== undefined) {
+    stallSession = await openSession(init.stallModelPath, { intraOpThreads: 1, enableCpuMemArena: false });
+  }
+  post({ type: 'loaded', threadId, loadMs: performance.now() - t0, inputNames: [...session.inputNames], outputNames: [...session.outputNames] });
+} catch (err) {
+  // Not rethrown: a module that throws trips Piscina's bootstrap latch and the pool stops
+  // refilling for good. The main thread sees this event and replaces us with backoff.
+  loadError = err instanceof Error ? err.message : String(err);
+  post({ type: 'load_failed', threadId, code: 'model_load_failed', message: loadError });
+}
+
+function fail(code: Extract<SynthResult, { ok: false }>['code'], message: string, tokens?: number): SynthResult {
+  return tokens === undefined ? { ok: false, code, message } : { ok: false, code, message, tokens };
+}
+
+async function injectFault(fault: Fault): Promise<SynthResult | undefined> {
+  switch (fault.kind) {
+    case 'hang':
+      return busyLoopForever();
+    case 'crash':
+      return process.exit(1);
+    case 'oom':
+      return exhaustHeap();
+    case 'slow':
+      blockFor(fault.ms ?? 1000);
+      return undefined;
+    case 'stall': {
+      if (stallSession === undefined) return fail('inference_error', 'stall model not loaded (run npm run model:synthetic)');
+      const units = Math.max(1, Math.round((fault.ms ?? DEFAULT_STALL_MS) * STALL_UNITS_PER_MS));
+      await stallSession.run(new BigInt64Array([BigInt(units), 50n, 0n]), new Float32Array(256), 1);
+      return undefined;
+    }
+    case 'error':
+      return undefined;
+  }
+}
+
+/** Transfer, never copy, the PCM across the thread line (Piscina's Transferable protocol). */
+function transferred(result: SynthResult, pcm: Float32Array): SynthResult {
+  const movable = { [Piscina.transferableSymbol]: pcm.buffer, [Piscina.valueSymbol]: result };
+  return Piscina.move(movable as never) as unknown as SynthResult;
+}
+
+export default async function synthesize(req: SynthRequest): Promise<SynthResult> {
+  post({ type: 'started', threadId, taskId: req.taskId });
+  if (synthesizer === undefined) return fail('not_loaded', `model not loaded: ${loadError ?? 'unknown reason'}`);
+  const voice = parseVoice(req.voice);
+  if (!voice.ok) return fail('invalid_voice', voice.message);
+  if (!Number.isFinite(req.speed) || req.speed < 0.25 || req.speed > 4) return fail('invalid_speed', 'speed must be between 0.25 and 4');
+
+  let text = req.text;
+  let corrupt = false;
+  if (init.faultInjection && text !== undefined) {
+    const found = extractFaults(text);
+    text = found.text;
+    for (const fault of found.faults) {
+      const early = await injectFault(fault);
+      if (early !== undefined) return early;
+      corrupt ||= fault.kind === 'error';
+    }
+  }
+  if (req.phonemes === undefined && (text === undefined || text.trim() === '')) return fail('empty_text', 'the text is empty');
+
+  try {
+    const input = req.phonemes !== undefined ? { phonemes: req.phonemes } : { text: text! };
+    if (corrupt) await mainSession!.run(new BigInt64Array([0n, 999_999n, 0n]), new Float32Array(256), 1);
+    const out = await synthesizer.synthesize(input, voice.components, req.speed);
+    const result: SynthResult = {
+      ok: true,
+      pcm: out.pcm,
+      sampleRate: SAMPLE_RATE,
+      samples: out.pcm.length,
+      tokens: out.tokens,
+      phonemes: out.phonemes,
+      timings: { phonemizeMs: out.phonemizeMs, inferenceMs: out.inferenceMs },
+    };
+    return transferred(result, out.pcm);
+  } catch (err) {
+    if (err instanceof SynthesisRefused) return fail(err.code, err.message, err.tokens);
+    return fail('inference_error', err instanceof Error ? err.message : String(err));
+  }
+}
