@@ -37,8 +37,9 @@ export interface PoolHealth {
 }
 
 /**
- * Events: `ready` once every worker of the plan has loaded the model; `zombie_escalation`
- * ({ threadId, ageMs }) when a terminated worker outlives the zombie grace.
+ * Events: `worker_loaded` (threadId) each time a worker has loaded and warmed the model;
+ * `zombie_escalation` ({ threadId, ageMs }) when a terminated worker outlives the zombie grace;
+ * `zombies_changed` (count) when a worker becomes a zombie or a zombie's thread finally exits.
  */
 export interface SynthPoolHandle extends Synthesizer, EventEmitter {
   /** Resolves when every worker has loaded and warmed the model; rejects with `model_load_failed`. */

@@ -106,7 +106,10 @@ export class SynthPool extends EventEmitter implements SynthPoolHandle {
         this.#log.error({ threadId: zombie.threadId, ageMs: Math.round(zombie.ageMs) }, 'terminated worker still running native code');
         this.emit('zombie_escalation', zombie);
       },
-      () => this.#refreshGauges(),
+      () => {
+        this.#refreshGauges();
+        this.emit('zombies_changed', this.#zombies.count);
+      },
     );
   }
 
@@ -293,6 +296,7 @@ export class SynthPool extends EventEmitter implements SynthPoolHandle {
           waiter.resolve();
           this.#armCanary();
         }
+        this.emit('worker_loaded', event.threadId);
         this.#refreshGauges();
         this.#dispatch();
         return;

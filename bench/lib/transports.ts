@@ -1,0 +1,102 @@
+/**
+ * LoadClients for the two ways in: one WebSocket session per client (turns with `speak`),
+ * or one HTTP request per turn (POST /v1/audio/speech, streamed pcm; the naive server's
+ * POST /speak has the same shape).
+ */
+import { Agent } from 'node:http';
+import { postStream } from './http-client.ts';
+import { SAMPLE_RATE, type LoadClient, type TurnSample } from './load.ts';
+import { WsConn } from './ws-client.ts';
+
+/** A turn that takes longer than this is a failure, not a figure. */
+export const TURN_TIMEOUT_MS = 120_000;
+const BYTES_PER_SAMPLE = 2;
+
+export class WsLoadClient implements LoadClient {
+  readonly #url: string;
+  #conn: WsConn | undefined;
+  #current: string | undefined;
+
+  private constructor(url: string, conn: WsConn) {
+    this.#url = url;
+    this.#conn = conn;
+  }
+
+  static async open(url: string): Promise<WsLoadClient> {
+    return new WsLoadClient(url, await WsConn.open(url));
+  }
+
+  async turn(id: string, text: string, onAudio: (samples: number) => void): Promise<TurnSample> {
+    const startedAt = performance.now();
+    if (this.#conn === undefined || !this.#conn.open) {
+      // The previous turn lost its connection: open a new one, as a client would.
+      try {
+        this.#conn = await WsConn.open(this.#url);
+      } catch (err) {
+        return { ok: false, startedAt, ttfaMs: NaN, endMs: performance.now() - startedAt, audioS: 0, error: err instanceof Error ? err.message : String(err) };
+      }
+    }
+    const conn = this.#conn;
+    this.#current = id;
+    const timer = setTimeout(() => conn.cancel(id), TURN_TIMEOUT_MS);
+    const r = await conn.speak(id, text, onAudio);
+    clearTimeout(timer);
+    this.#current = undefined;
+    const clean = r.outcome === 'done' && r.done?.failed === 0 && r.errors.length === 0 && r.mismatches === 0;
+    const error = clean ? undefined : r.outcome !== 'done' ? `ws turn ${r.outcome}${r.errors[0] ? ` (${r.errors[0].code})` : ''}` : `ws chunk errors: ${r.errors.map((e) => e.code).join(',') || 'frame mismatch'}`;
+    return { ok: clean, startedAt, ttfaMs: r.ttfaMs, endMs: r.endMs, audioS: r.samples / SAMPLE_RATE, ...(error !== undefined ? { error } : {}) };
+  }
+
+  abort(): void {
+    if (this.#current !== undefined) this.#conn?.cancel(this.#current);
+  }
+
+  async close(): Promise<void> {
+    await this.#conn?.close();
+  }
+}
+
+export class HttpLoadClient implements LoadClient {
+  readonly #url: string;
+  readonly #body: (text: string) => unknown;
+  readonly #agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  #controller: AbortController | undefined;
+
+  /** `body` builds the request for one text (the host's OpenAI shape, or the naive server's). */
+  constructor(url: string, body: (text: string) => unknown) {
+    this.#url = url;
+    this.#body = body;
+  }
+
+  async turn(_id: string, text: string, onAudio: (samples: number) => void): Promise<TurnSample> {
+    const startedAt = performance.now();
+    this.#controller = new AbortController();
+    const r = await postStream(this.#url, this.#body(text), {
+      agent: this.#agent,
+      signal: this.#controller.signal,
+      timeoutMs: TURN_TIMEOUT_MS,
+      onBytes: (n) => onAudio(n / BYTES_PER_SAMPLE),
+    });
+    this.#controller = undefined;
+    const ok = r.error === undefined && r.status === 200 && r.bytes > 0;
+    return {
+      ok,
+      startedAt,
+      ttfaMs: r.ttfbMs,
+      endMs: r.totalMs,
+      audioS: r.bytes / BYTES_PER_SAMPLE / SAMPLE_RATE,
+      ...(ok ? {} : { error: `http ${r.error ?? (r.bytes === 0 ? 'empty body' : `status ${r.status}`)}` }),
+    };
+  }
+
+  abort(): void {
+    this.#controller?.abort();
+  }
+
+  async close(): Promise<void> {
+    this.#agent.destroy();
+  }
+}
+
+/** The host's OpenAI-compatible request for `text`. */
+export const speechBody = (text: string) => ({ model: 'kokoro', input: text, voice: 'af_heart', response_format: 'pcm' });

@@ -1,0 +1,159 @@
+/**
+ * npm run bench [-- --quick] [--json] [--model PATH] [--only parts]
+ *
+ * Runs the parts in order, each on the same model and text set, and reports them side by
+ * side: raw (the hardware's ceiling) -> naive (the seed's main-thread server) -> host
+ * levels -> tuning matrix -> faults -> soak. A part that fails is reported as failed and
+ * the others still run. Every child process is killed on the way out, whatever the way.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { defaultPlan } from '../src/synth/cpu-budget.ts';
+import { runFaults } from './faults.ts';
+import { runHostLevels, warmUp, type Transport } from './host.ts';
+import { PARTS, USAGE, UsageError, parseArgs, type BenchArgs, type Part } from './lib/args.ts';
+import { killAllChildren } from './lib/child.ts';
+import { Host, type HostTarget } from './lib/host.ts';
+import { machineFacts, modelFacts } from './lib/machine.ts';
+import { plansFor, type Plan } from './lib/plans.ts';
+import { print, progress, progressToStderr } from './lib/progress.ts';
+import { renderReport } from './lib/report.ts';
+import { headlineJson, resultDocument, type BenchRun } from './lib/summary.ts';
+import { mixedTexts, soakTexts, tokenize } from './lib/texts.ts';
+import { runNaive } from './naive.ts';
+import { runRaw } from './raw.ts';
+import { runSoak } from './soak.ts';
+import { runTuning } from './tuning.ts';
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+
+/** Time budgets: the full run stays under 10 minutes on 2 vCPUs, --quick under 2. */
+function budget(quick: boolean) {
+  return quick
+    ? { hostWarmMs: 3000, rawMs: 3000, warmupMs: 500, naiveMs: 4000, levelMs: 3000, levels: [1, 4, 16], tuningMs: 3000, drainMs: 15_000 }
+    : { hostWarmMs: 6000, rawMs: 8000, warmupMs: 1000, naiveMs: 10_000, levelMs: 6000, levels: [1, 2, 4, 8, 16], tuningMs: 8000, drainMs: 30_000 };
+}
+
+const SOAK = { turns: 1000, connections: 8, timeBoundMs: 240_000, turnBoundMs: 60_000, warmupTurns: 50 };
+const READY_TIMEOUT_MS = 180_000;
+const FAULT_BOUND_MS = 60_000;
+const NAIVE_CONCURRENCY = 4;
+
+async function part<T>(run: BenchRun, name: Part, args: BenchArgs, fn: () => Promise<T>): Promise<T | undefined> {
+  if (!args.parts.has(name)) return undefined;
+  try {
+    return await fn();
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    progress(`${name}: FAILED: ${message.split('\n')[0]}`);
+    run.errors.push({ part: name, message });
+    return undefined;
+  }
+}
+
+async function main(args: BenchArgs): Promise<number> {
+  const b = budget(args.quick);
+  const texts = mixedTexts();
+  const machine = machineFacts(ROOT);
+  const run: BenchRun = { startedAt: new Date(), quick: args.quick, machine, model: modelFacts(args.model, ROOT), errors: [] };
+  const t0 = performance.now();
+  progress(`model ${run.model.path}, ${machine.vcpus} vCPUs, parts: ${PARTS.filter((p) => args.parts.has(p)).join(', ')}`);
+  const plans = plansFor(machine.vcpus);
+  const builtIn = defaultPlan(machine.vcpus);
+  let planForTuning: Plan = { workers: builtIn.workers, threads: builtIn.threadsPerWorker };
+
+  run.raw = await part(run, 'raw', args, async () => {
+    progress(`raw: phonemizing ${texts.length} texts once, up front`);
+    const tok = await tokenize(texts);
+    return runRaw({ modelPath: args.model, plans, inputs: tok.inputs, durationMs: b.rawMs, maxRunsPerWorker: 1_000_000, loadTimeoutMs: READY_TIMEOUT_MS }, tok.tokens, tok.phonemizeMsPerCall);
+  });
+
+  run.naive = await part(run, 'naive', args, () =>
+    runNaive({ modelPath: args.model, threads: machine.vcpus, concurrency: NAIVE_CONCURRENCY, warmupMs: b.warmupMs, durationMs: b.naiveMs, drainMs: b.drainMs, texts, root: ROOT }),
+  );
+
+  const target: HostTarget = { root: ROOT, entry: args.hostEntry, modelPath: args.model, readyTimeoutMs: READY_TIMEOUT_MS };
+  const level = { warmupMs: b.warmupMs, durationMs: b.levelMs, drainMs: b.drainMs, texts };
+  let mainHost: Host | undefined;
+  try {
+    await part(run, 'host', args, async () => {
+      progress(`host: starting ${relative(ROOT, args.hostEntry)} with its default plan`);
+      mainHost = await Host.start(target);
+      run.hostPlan = { workers: mainHost.plan.workers, threads: mainHost.plan.threads };
+      planForTuning = run.hostPlan;
+      progress(`host: ready, plan ${mainHost.plan.workers}x${mainHost.plan.threads} on ${mainHost.plan.vcpus} vCPUs; warming up for ${b.hostWarmMs / 1000} s`);
+      await warmUp(mainHost, texts, b.hostWarmMs);
+      const transports: Transport[] = ['ws', 'http'];
+      run.levels = await runHostLevels(mainHost, transports, b.levels, level);
+    });
+    if (!args.quick) {
+      await mainHost?.stop();
+      mainHost = undefined;
+    }
+    run.tuning = await part(run, 'tuning', args, () =>
+      runTuning({
+        ...level,
+        durationMs: b.tuningMs,
+        target,
+        plans,
+        defaultPlan: planForTuning,
+        concurrency: Math.max(8, 2 * machine.vcpus),
+        warmMs: b.hostWarmMs,
+        // --quick measures the default plan on the host already running, to save a start.
+        ...(mainHost !== undefined ? { running: mainHost } : {}),
+      }),
+    );
+  } finally {
+    await mainHost?.stop();
+  }
+
+  run.faults = await part(run, 'faults', args, () => runFaults({ target, boundMs: FAULT_BOUND_MS }));
+
+  run.soak = await part(run, 'soak', args, async () => {
+    progress('soak: starting a fresh host with its default plan');
+    const host = await Host.start(target);
+    try {
+      return await runSoak(host, { ...SOAK, texts: soakTexts() });
+    } finally {
+      await host.stop();
+    }
+  });
+
+  run.durationS = (performance.now() - t0) / 1000;
+  const dir = join(ROOT, 'bench/results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${run.startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, `${JSON.stringify(resultDocument(run), null, 2)}\n`);
+  print(renderReport(run));
+  print(`\nresults: ${file} (${run.durationS.toFixed(0)} s)`);
+  if (args.json) print(headlineJson(run));
+  return run.errors.length === 0 ? 0 : 1;
+}
+
+process.on('exit', killAllChildren);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    process.stderr.write(`\nbench: ${signal}, stopping every child process\n`);
+    killAllChildren();
+    process.exit(130);
+  });
+}
+
+let args: BenchArgs;
+try {
+  args = parseArgs(process.argv.slice(2), process.env, ROOT);
+} catch (err) {
+  if (!(err instanceof UsageError)) throw err;
+  process.stderr.write(`${err.message === '' ? '' : `bench: ${err.message}\n`}${USAGE}\n`);
+  process.exit(err.message === '' ? 0 : 64);
+}
+progressToStderr(args.json);
+main(args).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    killAllChildren();
+    process.exit(1);
+  },
+);

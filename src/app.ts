@@ -1,0 +1,121 @@
+/**
+ * buildApp: the whole host as a Fastify instance that is not listening yet (tests and
+ * src/server.ts both call it). Closing the app drains it: readiness drops, new work is
+ * refused, in-flight turns and streams get the shutdown grace period, then the rest is
+ * stopped, and finally the pool closes.
+ */
+import { randomUUID } from 'node:crypto';
+import websocket from '@fastify/websocket';
+import underPressure from '@fastify/under-pressure';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { Registry } from 'prom-client';
+import type { Config } from './config.ts';
+import { logRouterPlan, synthesizerFor } from './gateway/synth-wiring.ts';
+import { registerAuth, UNAUTHENTICATED_PATHS } from './gateway/auth.ts';
+import type { GatewayContext } from './gateway/context.ts';
+import { EventLoopMonitor } from './gateway/eventloop.ts';
+import { registerHealthRoutes } from './gateway/health-route.ts';
+import { installErrorHandlers, sendError } from './gateway/http-errors.ts';
+import { Lifecycle } from './gateway/lifecycle.ts';
+import { registerMetricsRoutes } from './gateway/metrics-route.ts';
+import { registerSpeechRoute } from './gateway/speech-route.ts';
+import { registerVoicesRoutes } from './gateway/voices-route.ts';
+import { registerWsRoute } from './gateway/ws-route.ts';
+import { loggerOptions } from './logger.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
+import { SynthPool } from './synth/pool.ts';
+import type { SynthPoolHandle } from './synth/pool-types.ts';
+
+export interface AppDeps {
+  pool?: SynthPoolHandle;
+  metrics?: Metrics;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    gateway: GatewayContext;
+  }
+}
+
+/** Event-loop delay past which HTTP synthesis is refused with 503 (matrix B22). */
+const MAX_EVENT_LOOP_DELAY_MS = 1000;
+
+export async function buildApp(config: Config, deps: AppDeps = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: loggerOptions(config),
+    genReqId: () => randomUUID(),
+    bodyLimit: config.bodyLimitBytes,
+    requestTimeout: config.requestTimeoutMs,
+    connectionTimeout: config.requestTimeoutMs,
+    // Node checks header/request deadlines on this interval (default 30 s): keep it under the deadline.
+    http: { headersTimeout: config.headersTimeoutMs, connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(config.headersTimeoutMs / 2))) },
+    // Our own onRequest hook answers during a drain, with an OpenAI-style body.
+    return503OnClosing: false,
+    // After our drain (preClose), whatever HTTP connection is left (idle keep-alive included) is cut.
+    forceCloseConnections: true,
+  });
+
+  const metrics = deps.metrics ?? createMetrics(new Registry());
+  const pool = deps.pool ?? new SynthPool(config, metrics, app.log.child({ component: 'pool' }));
+  const { synth, routerState } = synthesizerFor(config, pool, app.log);
+  const lifecycle = new Lifecycle();
+  const eventLoop = new EventLoopMonitor(metrics.registry);
+  const ctx: GatewayContext = { config, pool, synth, metrics, lifecycle, eventLoop, ...(routerState !== undefined ? { routerState } : {}) };
+  app.decorate('gateway', ctx);
+  logRouterPlan(config, app.log);
+
+  // First: its onRequest hook marks upgrade requests, and its onResponse hook destroys the
+  // socket of an upgrade refused by any later hook (auth, shutdown, connection cap).
+  await app.register(websocket, {
+    options: { maxPayload: config.wsMaxPayloadBytes, perMessageDeflate: false },
+    // Replaces the plugin's default (close every socket at once) with our drain.
+    preClose: async () => {
+      await lifecycle.shutdown(config.shutdownGraceMs);
+    },
+    errorHandler(error, socket, request) {
+      // Protocol faults (bad UTF-8, oversize frame...): ws has already sent the right close code.
+      const code = (error as { code?: string }).code ?? '';
+      if (code.startsWith('WS_ERR_') || code === 'ECONNRESET' || code === 'EPIPE') {
+        request.log.info({ code }, 'ws protocol error');
+        return;
+      }
+      request.log.error({ err: error }, 'ws handler error');
+      if (socket.readyState === socket.OPEN) socket.close(1011, 'internal error');
+    },
+  });
+
+  installErrorHandlers(app);
+  registerAuth(app, config.apiKey);
+  app.addHook('onRequest', (request, reply, done) => {
+    if (!lifecycle.shuttingDown || UNAUTHENTICATED_PATHS.has(request.url.split('?')[0] ?? '')) return done();
+    reply.header('connection', 'close');
+    sendError(reply, 'shutting_down', 'the host is shutting down');
+  });
+  app.addHook('onSend', (request, reply, payload, done) => {
+    reply.header('x-request-id', request.id);
+    done(null, payload);
+  });
+
+  registerHealthRoutes(app, ctx);
+  registerMetricsRoutes(app, ctx);
+  registerVoicesRoutes(app);
+  registerWsRoute(app, ctx);
+  await app.register(async (scoped) => {
+    // Scoped to synthesis: probes and metrics must keep answering under pressure.
+    await scoped.register(underPressure, {
+      maxEventLoopDelay: MAX_EVENT_LOOP_DELAY_MS,
+      retryAfter: 5,
+      pressureHandler: (_request, reply, type) => {
+        reply.header('retry-after', '5');
+        sendError(reply, 'overloaded', `the host is under pressure (${type}); retry shortly`);
+      },
+    });
+    registerSpeechRoute(scoped, ctx);
+  });
+
+  app.addHook('onClose', async () => {
+    eventLoop.close();
+    await pool.close();
+  });
+  return app;
+}

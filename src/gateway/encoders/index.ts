@@ -1,0 +1,37 @@
+/**
+ * The encoder for an OpenAI `response_format`. AAC has no well-kept pure-JS or wasm
+ * encoder on npm, so it is refused with `invalid_format` rather than faked.
+ */
+import { ApiError } from '../http-errors.ts';
+import { createFlacEncoder } from './flac.ts';
+import { createMp3Encoder } from './mp3.ts';
+import { createOpusEncoder } from './opus.ts';
+import { createPcmEncoder, createWavEncoder } from './pcm.ts';
+import type { AudioEncoder, SpeechFormat } from './types.ts';
+
+export { SPEECH_FORMATS, type AudioEncoder, type SpeechFormat } from './types.ts';
+
+export const AAC_UNSUPPORTED =
+  'response_format "aac" is not supported by this host: there is no maintained pure-JS/wasm AAC encoder; use mp3, opus, flac, wav or pcm';
+
+/** Throws `invalid_format` for formats the host cannot encode (aac). */
+export function assertEncodable(format: SpeechFormat): void {
+  if (format === 'aac') throw new ApiError('invalid_format', AAC_UNSUPPORTED, 'response_format');
+}
+
+export async function createEncoder(format: SpeechFormat, sampleRate: 24000): Promise<AudioEncoder> {
+  switch (format) {
+    case 'pcm':
+      return createPcmEncoder();
+    case 'wav':
+      return createWavEncoder(sampleRate);
+    case 'mp3':
+      return createMp3Encoder(sampleRate);
+    case 'opus':
+      return createOpusEncoder(sampleRate);
+    case 'flac':
+      return createFlacEncoder(sampleRate);
+    case 'aac':
+      throw new ApiError('invalid_format', AAC_UNSUPPORTED, 'response_format');
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * Probes. /healthz is liveness: it answers while the event loop does, whatever the
+ * pool's state, so a supervisor restarts only a process that is really stuck.
+ * /readyz is readiness: the pool's own reasons (warming, worker_zombie, ...) plus
+ * `shutting_down`, so a load balancer stops routing here the moment a drain begins.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { GatewayContext } from './context.ts';
+
+export function readiness(ctx: GatewayContext): { ready: boolean; reasons: string[] } {
+  const reasons = [...ctx.pool.health().reasons];
+  if (ctx.lifecycle.shuttingDown) reasons.push('shutting_down');
+  return { ready: reasons.length === 0, reasons };
+}
+
+export function registerHealthRoutes(app: FastifyInstance, ctx: GatewayContext): void {
+  app.get('/healthz', (_request, reply) => {
+    reply.header('cache-control', 'no-store').send({ status: 'ok', uptime_s: Math.round(process.uptime()) });
+  });
+
+  app.get('/readyz', (_request, reply) => {
+    const health = ctx.pool.health();
+    const { ready, reasons } = readiness(ctx);
+    const body = {
+      ready,
+      reasons,
+      pool: {
+        plan: health.plan,
+        live_workers: health.liveWorkers,
+        loaded_workers: health.loadedWorkers,
+        busy_workers: health.busyWorkers,
+        queue_depth: health.queueDepth,
+        in_flight: health.inFlight,
+        zombies: health.zombies.length,
+        respawns: health.respawns,
+        last_canary: health.lastCanary,
+      },
+      ...(ctx.routerState !== undefined ? { router: ctx.routerState() } : {}),
+    };
+    reply.code(ready ? 200 : 503).header('cache-control', 'no-store').send(body);
+  });
+}

@@ -1,0 +1,75 @@
+/**
+ * Validation of POST /v1/audio/speech bodies, field by field, so each bad input gets
+ * its own catalogue code and names its `param` the way OpenAI's errors do.
+ *
+ * Speed: OpenAI's range 0.25–4.0 is accepted; Kokoro sounds right only within 0.5–2.0,
+ * so values outside that are clamped, and the applied speed is returned in the
+ * `x-kokoro-speed` response header. Outside 0.25–4.0 is `invalid_speed`.
+ */
+import { DEFAULT_VOICE, resolveVoiceName } from '../shared/voices.ts';
+import { assertEncodable, SPEECH_FORMATS, type SpeechFormat } from './encoders/index.ts';
+import { ApiError } from './http-errors.ts';
+import { SPEECH_MODELS } from './voices-route.ts';
+
+export const OPENAI_SPEED_RANGE = [0.25, 4] as const;
+export const KOKORO_SPEED_RANGE = [0.5, 2] as const;
+
+export interface SpeechParams {
+  model: string;
+  input: string;
+  /** The host's voice string (OpenAI names already mapped). */
+  voice: string;
+  format: SpeechFormat;
+  /** The speed applied (clamped into Kokoro's range). */
+  speed: number;
+  requestedSpeed: number;
+  streamFormat: 'audio' | 'sse';
+}
+
+function field(body: Record<string, unknown>, name: string): unknown {
+  return Object.hasOwn(body, name) ? body[name] : undefined;
+}
+
+export function parseSpeechRequest(body: unknown, maxInputChars: number): SpeechParams {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new ApiError('invalid_request', 'the body must be a JSON object');
+  }
+  const b = body as Record<string, unknown>;
+
+  const model = field(b, 'model');
+  if (typeof model !== 'string') throw new ApiError('invalid_request', 'model is required (a string)', 'model');
+  if (!(SPEECH_MODELS as readonly string[]).includes(model)) {
+    throw new ApiError('invalid_request', `model must be one of ${SPEECH_MODELS.join(', ')}`, 'model');
+  }
+
+  const input = field(b, 'input');
+  if (typeof input !== 'string') throw new ApiError('invalid_request', 'input is required (a string)', 'input');
+  if (input.trim() === '') throw new ApiError('empty_text', 'input is empty', 'input');
+  if (input.length > maxInputChars) {
+    throw new ApiError('text_too_long', `input is ${input.length} characters; the limit is ${maxInputChars}`, 'input');
+  }
+
+  const rawVoice = field(b, 'voice') ?? DEFAULT_VOICE;
+  const voice = resolveVoiceName(rawVoice);
+  if (voice === null) throw new ApiError('invalid_voice', 'unknown voice; GET /v1/audio/voices lists the voices', 'voice');
+
+  const rawFormat = field(b, 'response_format') ?? 'mp3';
+  if (typeof rawFormat !== 'string' || !(SPEECH_FORMATS as readonly string[]).includes(rawFormat)) {
+    throw new ApiError('invalid_format', `response_format must be one of ${SPEECH_FORMATS.join(', ')}`, 'response_format');
+  }
+  const format = rawFormat as SpeechFormat;
+  assertEncodable(format);
+
+  const rawSpeed = field(b, 'speed') ?? 1;
+  if (typeof rawSpeed !== 'number' || !Number.isFinite(rawSpeed) || rawSpeed < OPENAI_SPEED_RANGE[0] || rawSpeed > OPENAI_SPEED_RANGE[1]) {
+    throw new ApiError('invalid_speed', `speed must be a number between ${OPENAI_SPEED_RANGE[0]} and ${OPENAI_SPEED_RANGE[1]}`, 'speed');
+  }
+  const speed = Math.min(KOKORO_SPEED_RANGE[1], Math.max(KOKORO_SPEED_RANGE[0], rawSpeed));
+
+  const streamFormat = field(b, 'stream_format') ?? 'audio';
+  if (streamFormat !== 'audio' && streamFormat !== 'sse') {
+    throw new ApiError('invalid_request', 'stream_format must be "audio" or "sse"', 'stream_format');
+  }
+
+  return { model, input, voice, format, speed, requestedSpeed: rawSpeed, streamFormat };
+}

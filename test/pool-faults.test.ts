@@ -1,0 +1,89 @@
+/**
+ * Every fault marker, alone and interleaved with healthy chunks under concurrency
+ * (matrix A1, A2, A5, A7, A10 and friends): the faulty chunk ends with its code after
+ * the retry, healthy chunks succeed, the next task succeeds, and the pool returns to plan.
+ */
+import t from 'tap';
+import type { SynthPool } from '../src/synth/pool.ts';
+import { nextEvent, outcomes, planRestored, startPool } from './helpers/pool.ts';
+
+const FAST_DEADLINES = { runTimeoutBaseMs: 1500, runTimeoutPerTokenMs: 0, runTimeoutMaxMs: 1500, zombieGraceMs: 400, workerHeapMb: 96 };
+
+async function counter(metric: { get(): Promise<{ values: { value: number; labels: object }[] }> }, labels: object = {}): Promise<number> {
+  const { values } = await metric.get();
+  return values.filter((v) => Object.entries(labels).every(([k, x]) => (v.labels as Record<string, unknown>)[k] === x)).reduce((s, v) => s + v.value, 0);
+}
+
+const say = (pool: SynthPool, text: string, owner = 'o') => pool.synthesize({ text, voice: 'af_heart', speed: 1, owner });
+
+const cases = [
+  { marker: '[[hang]]', code: 'tts_chunk_timeout', respawns: 2 },
+  { marker: '[[crash]]', code: 'tts_chunk_failed', respawns: 2 },
+  { marker: '[[oom]]', code: 'tts_chunk_failed', respawns: 2 },
+  { marker: '[[error]]', code: 'tts_chunk_failed', respawns: 0 },
+];
+
+for (const { marker, code, respawns } of cases) {
+  t.test(`${marker} alone, then interleaved with healthy chunks`, async (t) => {
+    const { pool, metrics } = await startPool(FAST_DEADLINES);
+    t.teardown(() => pool.close());
+    t.equal(await say(pool, `${marker} Faulty.`).catch((e: { code: string }) => e.code), code, 'fails with its code after the retry');
+    await planRestored(pool);
+    t.equal(await counter(metrics.respawns), respawns, `${respawns} workers replaced`);
+    t.type(await say(pool, 'The next one works.'), 'object', 'a following task succeeds');
+
+    const mixed = await outcomes([
+      say(pool, 'Healthy one.', 'a'),
+      say(pool, `${marker} Faulty again.`, 'b'),
+      say(pool, 'Healthy two.', 'a'),
+      say(pool, 'Healthy three.', 'c'),
+      say(pool, 'Healthy four.', 'b'),
+    ]);
+    t.equal(mixed[1], code);
+    t.ok([0, 2, 3, 4].every((i) => typeof mixed[i] === 'object'), 'every healthy chunk succeeded');
+    await planRestored(pool);
+    const h = pool.health();
+    t.equal(h.liveWorkers, pool.plan.workers, 'live workers back to plan');
+    t.equal(h.inFlight, 0);
+  });
+}
+
+t.test('[[slow:MS]] only delays the chunk', async (t) => {
+  const { pool, metrics } = await startPool(FAST_DEADLINES);
+  t.teardown(() => pool.close());
+  const out = await say(pool, '[[slow:400]] Slow but fine.');
+  t.ok(out.synthMs >= 400);
+  t.equal(await counter(metrics.respawns), 0);
+});
+
+t.test('a busy pool never kills healthy workers: queue wait is not run time (A14)', async (t) => {
+  const { pool, metrics } = await startPool({ ...FAST_DEADLINES, workers: 1 });
+  t.teardown(() => pool.close());
+  // 6 chunks of 600 ms each on one worker: the last waits ~3 s, twice the run deadline.
+  const all = await outcomes(Array.from({ length: 6 }, (_, i) => say(pool, `[[slow:600]] Chunk ${i}.`, `o${i}`)));
+  t.ok(all.every((o) => typeof o === 'object'), 'all delivered');
+  t.equal(await counter(metrics.timeouts), 0);
+  t.equal(await counter(metrics.respawns), 0);
+});
+
+t.test('native stall: zombie tracked, readiness false past grace, then recovered (A2)', async (t) => {
+  const { pool, metrics } = await startPool({ ...FAST_DEADLINES, chunkRetries: 0 });
+  t.teardown(() => pool.close());
+  const escalated = nextEvent<{ threadId: number; ageMs: number }>(pool, 'zombie_escalation', 10_000);
+  const failed = say(pool, '[[stall:5000]] Stuck.').catch((e: { code: string }) => e.code);
+  const healthy = say(pool, 'Healthy alongside.', 'other');
+  t.equal(await failed, 'tts_chunk_timeout');
+  t.type(await healthy, 'object');
+  t.equal(pool.health().zombies.length, 1, 'the terminated thread is still running native code');
+  const zombie = await escalated;
+  t.ok(zombie.ageMs >= 400);
+  const h = pool.health();
+  t.equal(h.ready, false);
+  t.ok(h.reasons.includes('worker_zombie'));
+  t.equal(await counter(metrics.zombies), 1);
+  t.type(await say(pool, 'The replacement serves meanwhile.'), 'object');
+  // When the native call returns the thread exits and the zombie is gone.
+  while (pool.health().zombies.length > 0) await nextEvent(pool, 'zombies_changed', 15_000);
+  await planRestored(pool);
+  t.equal(pool.health().ready, true, 'ready again');
+});
