@@ -37,10 +37,10 @@ export async function runNaive(opts: NaiveOptions): Promise<NaiveResult> {
   const child = new Child('naive server', args, env, opts.root);
   const base = `http://127.0.0.1:${port}`;
   const clients: HttpLoadClient[] = [];
+  const prober = new Prober(`${base}/healthz`);
   try {
     await waitHttpOk(`${base}/readyz`, child, 120_000);
     for (let i = 0; i < opts.concurrency; i++) clients.push(new HttpLoadClient(`${base}/speak`, (text) => ({ text })));
-    const prober = new Prober(`${base}/healthz`);
     let probe: ProbeSummary | undefined;
     progress(`naive: concurrency ${opts.concurrency} for ${opts.durationMs / 1000} s, probing /healthz every 100 ms`);
     const load = await runLoad(clients, {
@@ -59,6 +59,7 @@ export async function runNaive(opts: NaiveOptions): Promise<NaiveResult> {
     progress(`naive: ${load.audio_s_per_s} audio s/s; /healthz p99 ${probe?.p99} ms, max ${probe?.max} ms`);
     return { threads: opts.threads, load, probe_ms: probe! };
   } finally {
+    await prober.stop();
     await Promise.all(clients.map((c) => c.close()));
     await child.stop();
   }

@@ -7,11 +7,21 @@ import type { Worker } from 'node:worker_threads';
 import { SAMPLE_RATE } from '../workers/kokoro/tokenizer.ts';
 import { planName, type Plan } from './lib/plans.ts';
 import { progress } from './lib/progress.ts';
-import { round } from './lib/stats.ts';
+import { median, round } from './lib/stats.ts';
 import { startWorker } from './lib/ts-worker.ts';
 import type { RawGo, RawWorkerData, RawWorkerMessage } from './raw-worker.ts';
 
 export interface RawPlanResult extends Plan {
+  /** Median over rounds. */
+  audio_s_per_s: number;
+  rounds_audio_s_per_s: number[];
+  runs: number;
+  audio_s: number;
+  wall_s: number;
+  load_ms: number;
+}
+
+interface RoundResult {
   audio_s_per_s: number;
   runs: number;
   audio_s: number;
@@ -32,6 +42,8 @@ export interface RawOptions {
   plans: readonly Plan[];
   inputs: BigInt64Array[];
   durationMs: number;
+  /** Plans run in interleaved rounds (A B C, A B C, ...); each plan's figure is its median. */
+  rounds: number;
   maxRunsPerWorker: number;
   loadTimeoutMs: number;
 }
@@ -55,7 +67,7 @@ function nextMessage(worker: Worker, timeoutMs: number, what: string): Promise<R
   });
 }
 
-async function runPlan(plan: Plan, opts: RawOptions): Promise<RawPlanResult> {
+async function runPlan(plan: Plan, opts: RawOptions): Promise<RoundResult> {
   const workers: Worker[] = [];
   try {
     for (let i = 0; i < plan.workers; i++) {
@@ -85,20 +97,34 @@ async function runPlan(plan: Plan, opts: RawOptions): Promise<RawPlanResult> {
       samples += r.samples;
     }
     const audioS = samples / SAMPLE_RATE;
-    return { ...plan, audio_s_per_s: round(audioS / wallS, 2), runs, audio_s: round(audioS, 1), wall_s: round(wallS, 2), load_ms: Math.round(loadMs) };
+    return { audio_s_per_s: round(audioS / wallS, 2), runs, audio_s: round(audioS, 1), wall_s: round(wallS, 2), load_ms: Math.round(loadMs) };
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }
 }
 
 export async function runRaw(opts: RawOptions, tokens: number, phonemizeMsPerCall: number): Promise<RawResult> {
-  const plans: RawPlanResult[] = [];
-  for (const plan of opts.plans) {
-    progress(`raw: plan ${planName(plan)} (${opts.durationMs / 1000} s back to back)`);
-    const result = await runPlan(plan, opts);
-    progress(`raw: plan ${planName(plan)} -> ${result.audio_s_per_s} audio s/s (${result.runs} runs)`);
-    plans.push(result);
+  const rounds = new Map<Plan, RoundResult[]>(opts.plans.map((p) => [p, []]));
+  for (let r = 0; r < opts.rounds; r++) {
+    for (const plan of opts.plans) {
+      const result = await runPlan(plan, opts);
+      rounds.get(plan)!.push(result);
+      progress(`raw: plan ${planName(plan)} round ${r + 1}/${opts.rounds} -> ${result.audio_s_per_s} audio s/s (${result.runs} runs in ${result.wall_s} s)`);
+    }
   }
+  const plans = opts.plans.map((plan): RawPlanResult => {
+    const list = rounds.get(plan)!;
+    const sum = (f: (x: RoundResult) => number) => list.reduce((n, x) => n + f(x), 0);
+    return {
+      ...plan,
+      audio_s_per_s: round(median(list.map((x) => x.audio_s_per_s)), 2),
+      rounds_audio_s_per_s: list.map((x) => x.audio_s_per_s),
+      runs: sum((x) => x.runs),
+      audio_s: round(sum((x) => x.audio_s), 1),
+      wall_s: round(sum((x) => x.wall_s), 2),
+      load_ms: Math.max(...list.map((x) => x.load_ms)),
+    };
+  });
   const best = plans.reduce<RawPlanResult | undefined>((b, p) => (b === undefined || p.audio_s_per_s > b.audio_s_per_s ? p : b), undefined);
   return { plans, best, inputs: opts.inputs.length, tokens, phonemize_ms_per_call: round(phonemizeMsPerCall, 1) };
 }

@@ -14,6 +14,7 @@ import { runFaults } from './faults.ts';
 import { runHostLevels, warmUp, type Transport } from './host.ts';
 import { PARTS, USAGE, UsageError, parseArgs, type BenchArgs, type Part } from './lib/args.ts';
 import { killAllChildren } from './lib/child.ts';
+import { CpuWatch } from './lib/cpu-watch.ts';
 import { Host, type HostTarget } from './lib/host.ts';
 import { machineFacts, modelFacts } from './lib/machine.ts';
 import { plansFor, type Plan } from './lib/plans.ts';
@@ -31,17 +32,20 @@ const ROOT = fileURLToPath(new URL('../', import.meta.url));
 /** Time budgets: the full run stays under 10 minutes on 2 vCPUs, --quick under 2. */
 function budget(quick: boolean) {
   return quick
-    ? { hostWarmMs: 3000, rawMs: 3000, warmupMs: 500, naiveMs: 4000, levelMs: 3000, levels: [1, 4, 16], tuningMs: 3000, drainMs: 15_000 }
-    : { hostWarmMs: 6000, rawMs: 8000, warmupMs: 1000, naiveMs: 10_000, levelMs: 6000, levels: [1, 2, 4, 8, 16], tuningMs: 8000, drainMs: 30_000 };
+    ? { hostWarmMs: 2000, rawMs: 2500, rawRounds: 1, warmupMs: 500, naiveMs: 4000, levelMs: 3000, levels: [1, 4, 16], tuningMs: 3000, tuningRounds: 1, drainMs: 3000 }
+    : { hostWarmMs: 6000, rawMs: 4000, rawRounds: 3, warmupMs: 1000, naiveMs: 10_000, levelMs: 6000, levels: [1, 2, 4, 8, 16], tuningMs: 6000, tuningRounds: 3, drainMs: 10_000 };
 }
 
-const SOAK = { turns: 1000, connections: 8, timeBoundMs: 240_000, turnBoundMs: 60_000, warmupTurns: 50 };
+const SOAK = { turns: 1000, connections: 8, timeBoundMs: 240_000, turnBoundMs: 120_000, warmupTurns: 50 };
 const READY_TIMEOUT_MS = 180_000;
 const FAULT_BOUND_MS = 60_000;
 const NAIVE_CONCURRENCY = 4;
+/** Other processes' CPU share above which a part's figures are flagged. */
+const NOISY_PCT = 10;
 
 async function part<T>(run: BenchRun, name: Part, args: BenchArgs, fn: () => Promise<T>): Promise<T | undefined> {
   if (!args.parts.has(name)) return undefined;
+  const watch = new CpuWatch();
   try {
     return await fn();
   } catch (err) {
@@ -49,70 +53,92 @@ async function part<T>(run: BenchRun, name: Part, args: BenchArgs, fn: () => Pro
     progress(`${name}: FAILED: ${message.split('\n')[0]}`);
     run.errors.push({ part: name, message });
     return undefined;
+  } finally {
+    run.otherCpuPct[name] = watch.otherCpuPct();
+    if (run.otherCpuPct[name] > NOISY_PCT) progress(`${name}: other processes used ${run.otherCpuPct[name]}% of the CPUs meanwhile: its figures are skewed`);
   }
 }
 
-async function main(args: BenchArgs): Promise<number> {
-  const b = budget(args.quick);
-  const texts = mixedTexts();
-  const machine = machineFacts(ROOT);
-  const run: BenchRun = { startedAt: new Date(), quick: args.quick, machine, model: modelFacts(args.model, ROOT), errors: [] };
-  const t0 = performance.now();
-  progress(`model ${run.model.path}, ${machine.vcpus} vCPUs, parts: ${PARTS.filter((p) => args.parts.has(p)).join(', ')}`);
-  const plans = plansFor(machine.vcpus);
-  const builtIn = defaultPlan(machine.vcpus);
-  let planForTuning: Plan = { workers: builtIn.workers, threads: builtIn.threadsPerWorker };
+interface Context {
+  args: BenchArgs;
+  b: ReturnType<typeof budget>;
+  texts: string[];
+  plans: Plan[];
+  target: HostTarget;
+}
 
-  run.raw = await part(run, 'raw', args, async () => {
-    progress(`raw: phonemizing ${texts.length} texts once, up front`);
-    const tok = await tokenize(texts);
-    return runRaw({ modelPath: args.model, plans, inputs: tok.inputs, durationMs: b.rawMs, maxRunsPerWorker: 1_000_000, loadTimeoutMs: READY_TIMEOUT_MS }, tok.tokens, tok.phonemizeMsPerCall);
-  });
-
-  run.naive = await part(run, 'naive', args, () =>
-    runNaive({ modelPath: args.model, threads: machine.vcpus, concurrency: NAIVE_CONCURRENCY, warmupMs: b.warmupMs, durationMs: b.naiveMs, drainMs: b.drainMs, texts, root: ROOT }),
-  );
-
-  const target: HostTarget = { root: ROOT, entry: args.hostEntry, modelPath: args.model, readyTimeoutMs: READY_TIMEOUT_MS };
+/** Parts 3 and 4: the tuning matrix measures the default plan on part 3's host, warm already. */
+async function hostParts(run: BenchRun, { args, b, texts, plans, target }: Context): Promise<void> {
+  const builtIn = defaultPlan(run.machine.vcpus);
+  let defaultPlanSeen: Plan = { workers: builtIn.workers, threads: builtIn.threadsPerWorker };
   const level = { warmupMs: b.warmupMs, durationMs: b.levelMs, drainMs: b.drainMs, texts };
   let mainHost: Host | undefined;
   try {
     await part(run, 'host', args, async () => {
       progress(`host: starting ${relative(ROOT, args.hostEntry)} with its default plan`);
       mainHost = await Host.start(target);
-      run.hostPlan = { workers: mainHost.plan.workers, threads: mainHost.plan.threads };
-      planForTuning = run.hostPlan;
+      run.hostPlan = defaultPlanSeen = { workers: mainHost.plan.workers, threads: mainHost.plan.threads };
       progress(`host: ready, plan ${mainHost.plan.workers}x${mainHost.plan.threads} on ${mainHost.plan.vcpus} vCPUs; warming up for ${b.hostWarmMs / 1000} s`);
       await warmUp(mainHost, texts, b.hostWarmMs);
       const transports: Transport[] = ['ws', 'http'];
       run.levels = await runHostLevels(mainHost, transports, b.levels, level);
     });
-    if (!args.quick) {
-      await mainHost?.stop();
-      mainHost = undefined;
-    }
     run.tuning = await part(run, 'tuning', args, () =>
       runTuning({
         ...level,
         durationMs: b.tuningMs,
         target,
         plans,
-        defaultPlan: planForTuning,
-        concurrency: Math.max(8, 2 * machine.vcpus),
+        defaultPlan: defaultPlanSeen,
+        concurrency: Math.max(8, 2 * run.machine.vcpus),
+        rounds: b.tuningRounds,
         warmMs: b.hostWarmMs,
-        // --quick measures the default plan on the host already running, to save a start.
         ...(mainHost !== undefined ? { running: mainHost } : {}),
       }),
     );
   } finally {
     await mainHost?.stop();
   }
+}
 
-  run.faults = await part(run, 'faults', args, () => runFaults({ target, boundMs: FAULT_BOUND_MS }));
+function writeResults(run: BenchRun, args: BenchArgs): void {
+  const dir = join(ROOT, 'bench/results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${run.startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, `${JSON.stringify(resultDocument(run), null, 2)}\n`);
+  print(renderReport(run, NOISY_PCT));
+  print(`\nresults: ${file} (${(run.durationS ?? 0).toFixed(0)} s)`);
+  if (args.json) print(headlineJson(run));
+}
 
+async function main(args: BenchArgs): Promise<number> {
+  const b = budget(args.quick);
+  const machine = machineFacts(ROOT);
+  const ctx: Context = {
+    args,
+    b,
+    texts: mixedTexts(),
+    plans: plansFor(machine.vcpus),
+    target: { root: ROOT, entry: args.hostEntry, modelPath: args.model, readyTimeoutMs: READY_TIMEOUT_MS },
+  };
+  const run: BenchRun = { startedAt: new Date(), quick: args.quick, machine, model: modelFacts(args.model, ROOT), errors: [], otherCpuPct: {} };
+  const t0 = performance.now();
+  progress(`model ${run.model.path}, ${machine.vcpus} vCPUs, parts: ${PARTS.filter((p) => args.parts.has(p)).join(', ')}`);
+
+  run.raw = await part(run, 'raw', args, async () => {
+    progress(`raw: phonemizing ${ctx.texts.length} texts once, up front`);
+    const tok = await tokenize(ctx.texts);
+    const opts = { modelPath: args.model, plans: ctx.plans, inputs: tok.inputs, durationMs: b.rawMs, rounds: b.rawRounds, maxRunsPerWorker: 1_000_000, loadTimeoutMs: READY_TIMEOUT_MS };
+    return runRaw(opts, tok.tokens, tok.phonemizeMsPerCall);
+  });
+  run.naive = await part(run, 'naive', args, () =>
+    runNaive({ modelPath: args.model, threads: machine.vcpus, concurrency: NAIVE_CONCURRENCY, warmupMs: b.warmupMs, durationMs: b.naiveMs, drainMs: b.drainMs, texts: ctx.texts, root: ROOT }),
+  );
+  await hostParts(run, ctx);
+  run.faults = await part(run, 'faults', args, () => runFaults({ target: ctx.target, boundMs: FAULT_BOUND_MS }));
   run.soak = await part(run, 'soak', args, async () => {
     progress('soak: starting a fresh host with its default plan');
-    const host = await Host.start(target);
+    const host = await Host.start(ctx.target);
     try {
       return await runSoak(host, { ...SOAK, texts: soakTexts() });
     } finally {
@@ -121,13 +147,7 @@ async function main(args: BenchArgs): Promise<number> {
   });
 
   run.durationS = (performance.now() - t0) / 1000;
-  const dir = join(ROOT, 'bench/results');
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, `${run.startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, `${JSON.stringify(resultDocument(run), null, 2)}\n`);
-  print(renderReport(run));
-  print(`\nresults: ${file} (${run.durationS.toFixed(0)} s)`);
-  if (args.json) print(headlineJson(run));
+  writeResults(run, args);
   return run.errors.length === 0 ? 0 : 1;
 }
 
@@ -145,8 +165,9 @@ try {
   args = parseArgs(process.argv.slice(2), process.env, ROOT);
 } catch (err) {
   if (!(err instanceof UsageError)) throw err;
-  process.stderr.write(`${err.message === '' ? '' : `bench: ${err.message}\n`}${USAGE}\n`);
-  process.exit(err.message === '' ? 0 : 64);
+  if (err.code === 'bench_help') process.stdout.write(`${USAGE}\n`);
+  else process.stderr.write(`bench: ${err.message}\n${USAGE}\n`);
+  process.exit(err.code === 'bench_help' ? 0 : 64);
 }
 progressToStderr(args.json);
 main(args).then(

@@ -13,6 +13,7 @@ import type { Config } from './config.ts';
 import { logRouterPlan, synthesizerFor } from './gateway/synth-wiring.ts';
 import { registerAuth, UNAUTHENTICATED_PATHS } from './gateway/auth.ts';
 import type { GatewayContext } from './gateway/context.ts';
+import { registerDeepgramRoute } from './gateway/deepgram-route.ts';
 import { EventLoopMonitor } from './gateway/eventloop.ts';
 import { registerHealthRoutes } from './gateway/health-route.ts';
 import { installErrorHandlers, sendError } from './gateway/http-errors.ts';
@@ -100,6 +101,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   registerMetricsRoutes(app, ctx);
   registerVoicesRoutes(app);
   registerWsRoute(app, ctx);
+  registerDeepgramRoute(app, ctx);
   await app.register(async (scoped) => {
     // Scoped to synthesis: probes and metrics must keep answering under pressure.
     await scoped.register(underPressure, {

@@ -22,25 +22,42 @@ t.test('A4: two sequential workers each load and run', async (t) => {
   }
 });
 
-t.test(`A3: ${CYCLES} cycles of terminate-mid-run -> new worker -> run`, async (t) => {
-  // A tiny run deadline on a long chunk: every attempt is terminated inside session.run.
-  const { pool, metrics } = await startPool({ workers: 1, runTimeoutBaseMs: 30, runTimeoutPerTokenMs: 0, runTimeoutMaxMs: 30, chunkRetries: 0, zombieGraceMs: 60_000 });
+t.test(`A3: ${CYCLES} cycles of terminate -> new worker loads onnxruntime -> run`, async (t) => {
+  // Each cycle terminates a worker that holds a live session (hung in JavaScript, where
+  // terminating is safe) and makes Piscina load onnxruntime-node in a fresh thread.
+  // A short deadline for the 9-character hang chunk, a generous one for the long healthy chunk.
+  const { pool, metrics } = await startPool({ workers: 1, runTimeoutBaseMs: 100, runTimeoutPerTokenMs: 25, runTimeoutMaxMs: 20_000, chunkRetries: 0 });
   t.teardown(() => pool.close());
-  const long = 'The quick brown fox jumps over the lazy dog again and again, all day long. '.repeat(4);
   const rss: number[] = [];
   for (let i = 0; i < CYCLES; i++) {
-    const [code] = await outcomes([pool.synthesize({ text: long, voice: 'af_heart', speed: 1, owner: 'loop' })]);
+    const [code] = await outcomes([pool.synthesize({ text: '[[hang]]x', voice: 'af_heart', speed: 1, owner: 'loop' })]);
     if (code !== 'tts_chunk_timeout') t.fail(`cycle ${i}: expected a timeout, got ${JSON.stringify(code)}`);
     await planRestored(pool);
-    if (pool.health().zombies.length > 0) await nextEvent(pool, 'zombies_changed', 30_000);
+    const out = await pool.synthesize({ text: `Cycle ${i}: the replacement worker loaded onnxruntime and serves this longer sentence.`, voice: 'af_heart', speed: 1, owner: 'loop' });
+    if (out.pcm.length === 0) t.fail(`cycle ${i}: no audio`);
     rss.push(process.memoryUsage.rss());
   }
-  const { values } = await metrics.timeouts.get();
-  t.equal(values[0]?.value, CYCLES, 'every cycle terminated a worker mid-run');
-  t.equal(pool.health().respawns, CYCLES, 'and every replacement loaded the model');
-  const out = await pool.synthesize({ text: 'Still alive after the loop.', voice: 'af_heart', speed: 1, owner: 'after' });
-  t.ok(out.pcm.length > 0, 'a normal request succeeds afterwards');
-  // RSS per respawn after the first ten (warm-up): a leak of a worker's heap per cycle would show here.
+  t.equal((await metrics.timeouts.get()).values[0]?.value, CYCLES, 'every cycle terminated a worker');
+  t.equal(pool.health().respawns, CYCLES, 'and every replacement loaded the model and served');
   const perCycleMb = (rss.at(-1)! - rss[9]!) / (CYCLES - 10) / 2 ** 20;
-  t.ok(perCycleMb < 8, `RSS grows ${perCycleMb.toFixed(2)} MB per respawn`);
+  t.ok(perCycleMb < 8, `RSS grows ${perCycleMb.toFixed(2)} MB per respawn after warm-up`);
+});
+
+t.test('A3: deadlines that strike inside a real onnxruntime run never abort the process', async (t) => {
+  // A tiny run deadline on a long chunk: the deadline fires inside session.run. The pool
+  // abandons the thread (terminating it there would abort the process) and it serves again
+  // once the call returns.
+  const { pool, metrics } = await startPool({ workers: 1, runTimeoutBaseMs: 150, runTimeoutPerTokenMs: 0, runTimeoutMaxMs: 150, chunkRetries: 0, zombieGraceMs: 60_000 });
+  t.teardown(() => pool.close());
+  for (let i = 0; i < 20; i++) {
+    // The stall model's session.run takes ~600 ms of real onnxruntime compute.
+    const [code] = await outcomes([pool.synthesize({ text: '[[stall:600]]x', voice: 'af_heart', speed: 1, owner: 'loop' })]);
+    if (code !== 'tts_chunk_timeout') t.fail(`cycle ${i}: expected a timeout, got ${JSON.stringify(code)}`);
+    if (pool.health().zombies.length > 0) await nextEvent(pool, 'zombies_changed', 30_000);
+  }
+  t.equal(pool.health().zombies.length, 0, 'every abandoned call returned');
+  const natives = (await metrics.respawns.get()).values.find((v) => v.labels.reason === 'native_stall')?.value;
+  t.equal(natives, 20, 'all 20 deadlines struck inside native code');
+  const out = await pool.synthesize({ text: 'Still alive.', voice: 'af_heart', speed: 1, owner: 'after' });
+  t.ok(out.pcm.length > 0, 'a normal request succeeds afterwards');
 });

@@ -9,6 +9,7 @@
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { SynthRequest, SynthResult, WorkerEvent, WorkerInit } from '../src/shared/protocol.ts';
+import { claimSlot, enterNative, leaveNative } from '../src/shared/native-slots.ts';
 import { parseVoice } from '../src/shared/voices.ts';
 import { DEFAULT_STALL_MS, blockFor, busyLoopForever, exhaustHeap, extractFaults, type Fault } from './faults.ts';
 import { openSession, type KokoroSession } from './kokoro/session.ts';
@@ -20,6 +21,9 @@ const STALL_UNITS_PER_MS = 1;
 
 const init = workerData as WorkerInit;
 const post = (event: WorkerEvent) => parentPort?.postMessage(event);
+const slots = init.nativeSlots === undefined ? null : new Int32Array(init.nativeSlots);
+const slot = slots === null ? -1 : claimSlot(slots);
+const guard = slots === null ? undefined : { enter: () => enterNative(slots, slot), leave: () => leaveNative(slots, slot) };
 
 let synthesizer: KokoroSynthesizer | undefined;
 let mainSession: KokoroSession | undefined;
@@ -28,19 +32,19 @@ let loadError: string | undefined;
 
 try {
   const t0 = performance.now();
-  const session = await openSession(init.modelPath, { intraOpThreads: init.intraOpThreads, enableCpuMemArena: init.enableCpuMemArena });
+  const session = await openSession(init.modelPath, { intraOpThreads: init.intraOpThreads, enableCpuMemArena: init.enableCpuMemArena }, guard);
   mainSession = session;
   synthesizer = new KokoroSynthesizer(session);
   await synthesizer.synthesize({ text: 'Ready.' }, [{ id: 'af_heart', weight: 1 }], 1);
   if (init.faultInjection && init.stallModelPath !== undefined) {
-    stallSession = await openSession(init.stallModelPath, { intraOpThreads: 1, enableCpuMemArena: false });
+    stallSession = await openSession(init.stallModelPath, { intraOpThreads: 1, enableCpuMemArena: false }, guard);
   }
-  post({ type: 'loaded', threadId, loadMs: performance.now() - t0, inputNames: [...session.inputNames], outputNames: [...session.outputNames] });
+  post({ type: 'loaded', threadId, slot, loadMs: performance.now() - t0, inputNames: [...session.inputNames], outputNames: [...session.outputNames] });
 } catch (err) {
   // Not rethrown: a module that throws trips Piscina's bootstrap latch and the pool stops
   // refilling for good. The main thread sees this event and replaces us with backoff.
   loadError = err instanceof Error ? err.message : String(err);
-  post({ type: 'load_failed', threadId, code: 'model_load_failed', message: loadError });
+  post({ type: 'load_failed', threadId, slot, code: 'model_load_failed', message: loadError });
 }
 
 function fail(code: Extract<SynthResult, { ok: false }>['code'], message: string, tokens?: number): SynthResult {
@@ -76,7 +80,7 @@ function transferred(result: SynthResult, pcm: Float32Array): SynthResult {
 }
 
 export default async function synthesize(req: SynthRequest): Promise<SynthResult> {
-  post({ type: 'started', threadId, taskId: req.taskId });
+  post({ type: 'started', threadId, slot, taskId: req.taskId });
   if (synthesizer === undefined) return fail('not_loaded', `model not loaded: ${loadError ?? 'unknown reason'}`);
   const voice = parseVoice(req.voice);
   if (!voice.ok) return fail('invalid_voice', voice.message);

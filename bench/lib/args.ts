@@ -22,7 +22,13 @@ export const USAGE = `usage: npm run bench -- [--quick] [--json] [--model PATH] 
   --host    the host entry (default src/server.ts under tsx; a .js entry such as
             dist/src/server.js after npm run build runs on plain node)`;
 
-export class UsageError extends Error {}
+export class UsageError extends Error {
+  readonly code: 'bench_usage' | 'bench_help';
+  constructor(message: string, code: 'bench_usage' | 'bench_help' = 'bench_usage') {
+    super(message);
+    this.code = code;
+  }
+}
 
 export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv, root: string): BenchArgs {
   let quick = false;
@@ -43,7 +49,7 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv, root:
     else if (name === '--model') model = value();
     else if (name === '--only') only = value();
     else if (name === '--host') host = value();
-    else if (name === '--help' || name === '-h') throw new UsageError('');
+    else if (name === '--help' || name === '-h') throw new UsageError('', 'bench_help');
     else throw new UsageError(`unknown option ${arg}`);
   }
   const path = resolve(root, model === '' ? 'models/synthetic/kokoro-synthetic.onnx' : model);

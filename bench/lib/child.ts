@@ -124,6 +124,11 @@ export class Child {
 
 const children = new Set<Child>();
 
+/** Process ids of the children still running. */
+export function childPids(): number[] {
+  return [...children].filter((c) => c.running && c.process.pid !== undefined).map((c) => c.process.pid!);
+}
+
 /** Kills every child still running (SIGKILL: used on the way out). */
 export function killAllChildren(): void {
   for (const child of children) {

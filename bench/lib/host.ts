@@ -61,14 +61,31 @@ export class Host {
       ...opts.env,
     });
     const child = new Child('host', entry.endsWith('.ts') ? ['--import', 'tsx', entry] : [entry], env, opts.root);
+    // A healthy host logs no error while it starts; the first one (a worker that cannot
+    // load, say) fails the start at once instead of after the whole readiness timeout.
+    let unsubscribe: () => void = () => undefined;
+    const failed = new Promise<never>((_resolve, reject) => {
+      unsubscribe = child.onLine((l) => {
+        if (!(Number(l.level) >= 50)) return;
+        const detail = (l.err as { message?: string } | undefined)?.message ?? l.reason;
+        reject(new Error(`the host logged an error while starting: ${String(l.msg)}${detail === undefined ? '' : `: ${String(detail)}`}`));
+      });
+    });
     try {
-      const planLine = await child.line((l) => l.msg === 'pool plan', opts.readyTimeoutMs, "'pool plan' log line");
-      const p = (planLine.plan ?? {}) as { vcpus?: number; workers?: number; threadsPerWorker?: number };
-      await waitHttpOk(`http://127.0.0.1:${port}/readyz`, child, opts.readyTimeoutMs);
-      return new Host(child, port, { vcpus: Number(p.vcpus), workers: Number(p.workers), threads: Number(p.threadsPerWorker) });
+      const ready = (async () => {
+        const planLine = await child.line((l) => l.msg === 'pool plan', opts.readyTimeoutMs, "'pool plan' log line");
+        const p = (planLine.plan ?? {}) as { vcpus?: number; workers?: number; threadsPerWorker?: number };
+        await waitHttpOk(`http://127.0.0.1:${port}/readyz`, child, opts.readyTimeoutMs);
+        return new Host(child, port, { vcpus: Number(p.vcpus), workers: Number(p.workers), threads: Number(p.threadsPerWorker) });
+      })();
+      // Whichever loses the race may still reject (the child is stopped below): not unhandled.
+      ready.catch(() => undefined);
+      return await Promise.race([ready, failed]);
     } catch (err) {
       await child.stop();
       throw err;
+    } finally {
+      unsubscribe();
     }
   }
 

@@ -7,7 +7,8 @@
  *
  * Throughput counts only the audio that arrives inside the window, so neither the ramp-up
  * nor the tail of the last turns dilutes it. Turns still running when the drain bound
- * passes are aborted (cancel / request abort) and counted as `cut`.
+ * passes are aborted (cancel / request abort) and counted as `cut`, not failed; their
+ * first-audio times still count.
  */
 import { percentile, round, summarize, type Summary } from './stats.ts';
 
@@ -21,6 +22,8 @@ export interface TurnSample {
   endMs: number;
   audioS: number;
   error?: string;
+  /** Ended by the load's abort at the drain bound (set by runLoad). */
+  cut?: boolean;
 }
 
 export interface LoadClient {
@@ -89,19 +92,20 @@ export async function runLoad(clients: readonly LoadClient[], opts: LoadOptions)
   stopping = true;
   await opts.onWindowEnd?.();
 
-  let cut = 0;
   let drainTimer: NodeJS.Timeout | undefined;
   const drained = await Promise.race([allDone.then(() => true), new Promise<boolean>((r) => (drainTimer = setTimeout(() => r(false), opts.drainMs)))]);
   clearTimeout(drainTimer);
+  const cutFrom = samples.length;
   if (!drained) {
-    const before = samples.length;
     for (const c of clients) c.abort();
     await allDone;
-    cut = samples.length - before;
   }
+  for (const s of samples.slice(cutFrom)) s.cut = true;
 
   const inWindow = samples.filter((s) => s.startedAt >= windowStart && s.startedAt < windowEnd);
   const ok = inWindow.filter((s) => s.ok);
+  // A turn cut at the drain bound still had a first-audio time worth counting.
+  const ttfa = inWindow.filter((s) => s.ok || (s.cut === true && Number.isFinite(s.ttfaMs))).map((s) => s.ttfaMs);
   const audioS = windowSamples / SAMPLE_RATE;
   return {
     concurrency: opts.concurrency,
@@ -109,10 +113,10 @@ export async function runLoad(clients: readonly LoadClient[], opts: LoadOptions)
     audio_s: round(audioS, 1),
     audio_s_per_s: round(windowS > 0 ? audioS / windowS : NaN, 2),
     turns: ok.length,
-    failed: inWindow.length - ok.length,
-    cut,
-    errors: [...new Set(samples.filter((s) => s.error !== undefined).map((s) => s.error!))].slice(0, 5),
-    ttfa_ms: summarize(ok.map((s) => s.ttfaMs)),
+    failed: inWindow.filter((s) => !s.ok && s.cut !== true).length,
+    cut: samples.length - cutFrom,
+    errors: [...new Set(samples.filter((s) => s.error !== undefined && s.cut !== true).map((s) => s.error!))].slice(0, 5),
+    ttfa_ms: summarize(ttfa),
     turn_ms: summarize(ok.map((s) => s.endMs)),
     turn_rtf_p50: round(percentile(ok.filter((s) => s.audioS > 0).map((s) => s.endMs / 1000 / s.audioS).sort((a, b) => a - b), 50), 3),
   };

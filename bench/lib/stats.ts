@@ -40,3 +40,11 @@ export function round(value: number, digits = 1): number {
 export function ratio(a: number, b: number, digits = 2): number {
   return Number.isFinite(a) && Number.isFinite(b) && b > 0 ? round(a / b, digits) : NaN;
 }
+
+/** Middle value (mean of the two middle ones for an even count) of the finite values. */
+export function median(values: readonly number[]): number {
+  const s = values.filter(Number.isFinite).sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}

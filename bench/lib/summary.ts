@@ -26,6 +26,8 @@ export interface BenchRun {
   faults?: FaultsResult;
   soak?: SoakResult;
   errors: Array<{ part: string; message: string }>;
+  /** Per part: percent of all CPUs' time that other processes used meanwhile. */
+  otherCpuPct: Partial<Record<string, number>>;
   durationS?: number;
 }
 
@@ -97,6 +99,8 @@ export function headline(run: BenchRun): Record<string, unknown> {
     soak_hung_turns: run.soak?.hung_turns ?? NaN,
     soak_lost_healthy_chunks: run.soak?.lost_healthy_chunks ?? NaN,
     soak_rss_growth_pct: run.soak?.rss_growth_pct ?? NaN,
+    other_cpu_pct: run.otherCpuPct,
+    max_other_cpu_pct: worst(Object.values(run.otherCpuPct).map((v) => v ?? NaN)),
     errors: run.errors.map((e) => `${e.part}: ${e.message.split('\n')[0]}`),
     duration_s: round(run.durationS ?? NaN, 1),
   };

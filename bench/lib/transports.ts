@@ -10,12 +10,15 @@ import { WsConn } from './ws-client.ts';
 
 /** A turn that takes longer than this is a failure, not a figure. */
 export const TURN_TIMEOUT_MS = 120_000;
+/** A cancel the host leaves unanswered this long ends the connection instead. */
+const CANCEL_GRACE_MS = 5000;
 const BYTES_PER_SAMPLE = 2;
 
 export class WsLoadClient implements LoadClient {
   readonly #url: string;
   #conn: WsConn | undefined;
   #current: string | undefined;
+  #killTimer: NodeJS.Timeout | undefined;
 
   private constructor(url: string, conn: WsConn) {
     this.#url = url;
@@ -38,17 +41,23 @@ export class WsLoadClient implements LoadClient {
     }
     const conn = this.#conn;
     this.#current = id;
-    const timer = setTimeout(() => conn.cancel(id), TURN_TIMEOUT_MS);
+    const timer = setTimeout(() => this.abort(), TURN_TIMEOUT_MS);
     const r = await conn.speak(id, text, onAudio);
     clearTimeout(timer);
+    clearTimeout(this.#killTimer);
     this.#current = undefined;
     const clean = r.outcome === 'done' && r.done?.failed === 0 && r.errors.length === 0 && r.mismatches === 0;
     const error = clean ? undefined : r.outcome !== 'done' ? `ws turn ${r.outcome}${r.errors[0] ? ` (${r.errors[0].code})` : ''}` : `ws chunk errors: ${r.errors.map((e) => e.code).join(',') || 'frame mismatch'}`;
     return { ok: clean, startedAt, ttfaMs: r.ttfaMs, endMs: r.endMs, audioS: r.samples / SAMPLE_RATE, ...(error !== undefined ? { error } : {}) };
   }
 
+  /** Cancels the turn in flight; a host that does not answer loses the connection. */
   abort(): void {
-    if (this.#current !== undefined) this.#conn?.cancel(this.#current);
+    const conn = this.#conn;
+    if (this.#current === undefined || conn === undefined) return;
+    conn.cancel(this.#current);
+    clearTimeout(this.#killTimer);
+    this.#killTimer = setTimeout(() => conn.terminate(), CANCEL_GRACE_MS);
   }
 
   async close(): Promise<void> {

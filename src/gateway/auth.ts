@@ -2,10 +2,12 @@
  * Optional bearer-token auth (KOKORO_API_KEY). When set, every route except the probes
  * and /metrics needs `Authorization: Bearer <key>`. The WebSocket upgrade also accepts
  * `?api_key=<key>`, because browsers cannot set headers on a WebSocket; that query value
- * is redacted from logs (src/logger.ts).
+ * is redacted from logs (src/logger.ts). The Deepgram Speak socket also takes the key the
+ * ways Deepgram clients send it (deepgram-auth.ts).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { DEEPGRAM_PATH, deepgramKey } from './deepgram-auth.ts';
 import { sendError } from './http-errors.ts';
 
 export const UNAUTHENTICATED_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics']);
@@ -37,7 +39,7 @@ export function registerAuth(app: FastifyInstance, apiKey: string | undefined): 
   app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
     const path = request.url.split('?')[0] ?? '';
     if (UNAUTHENTICATED_PATHS.has(path)) return done();
-    const presented = bearer(request.headers.authorization) ?? (path === WS_PATH ? queryKey(request) : undefined);
+    const presented = bearer(request.headers.authorization) ?? (path === WS_PATH ? queryKey(request) : path === DEEPGRAM_PATH ? deepgramKey(request) : undefined);
     if (keyMatches(presented, expected)) return done();
     reply.header('www-authenticate', 'Bearer');
     sendError(reply, 'unauthorized', 'a valid API key is required (Authorization: Bearer <key>)');

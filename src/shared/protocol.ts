@@ -68,13 +68,15 @@ export interface WorkerInit {
   faultInjection: boolean;
   /** The synthetic stall model, loaded beside the configured model when fault injection is on. */
   stallModelPath?: string;
+  /** The native-code handshake (src/shared/native-slots.ts), one slot per live worker. */
+  nativeSlots?: SharedArrayBuffer;
 }
 
 /** Events a worker posts on its parentPort; Piscina re-emits them as the pool's 'message'. */
 export type WorkerEvent =
-  | { type: 'loaded'; threadId: number; loadMs: number; inputNames: string[]; outputNames: string[] }
-  | { type: 'load_failed'; threadId: number; code: 'model_load_failed'; message: string }
-  | { type: 'started'; threadId: number; taskId: number };
+  | { type: 'loaded'; threadId: number; slot: number; loadMs: number; inputNames: string[]; outputNames: string[] }
+  | { type: 'load_failed'; threadId: number; slot: number; code: 'model_load_failed'; message: string }
+  | { type: 'started'; threadId: number; slot: number; taskId: number };
 
 export function isWorkerEvent(value: unknown): value is WorkerEvent {
   return (

@@ -59,10 +59,13 @@ export class HealthTracker {
     if (ok) this.#lastSuccessAt = performance.now();
   }
 
-  /** Why new work should be refused at once, or null to accept it. */
-  unavailableReason(loadedWorkers: number, overdueZombies: number): string | null {
+  /**
+   * Why new work should be refused at once, or null to accept it. A respawning worker is
+   * no reason: work queues for it under its queue deadline. A model that cannot load, or
+   * every thread stuck in native code past its grace, is: nothing would serve the work.
+   */
+  unavailableReason(overdueZombies: number): string | null {
     if (this.#loadError !== null) return `the model failed to load: ${this.#loadError}`;
-    if (this.#started && loadedWorkers === 0) return 'no worker has the model loaded';
     if (this.#started && overdueZombies >= this.#plan.workers) return 'every worker is stuck in native code';
     return null;
   }

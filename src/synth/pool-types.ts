@@ -17,6 +17,13 @@ export interface PoolPlan {
 export interface ZombieInfo {
   threadId: number;
   ageMs: number;
+  /**
+   * `terminated`: terminate() was called and the thread has not exited yet.
+   * `native`: the thread passed its run deadline inside onnxruntime's native code and was
+   * abandoned, not terminated (terminating it there aborts the process): it counts until
+   * the native call returns.
+   */
+  kind: 'terminated' | 'native';
 }
 
 export interface PoolHealth {

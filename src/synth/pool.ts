@@ -4,9 +4,13 @@
  *   synthesize() -> validate -> FairQueue (bounded, fair across owners, queue deadline)
  *                -> dispatch when a worker is free -> Piscina.run(task, { signal })
  *   worker 'started' event -> run deadline armed (queue wait never counts)
- *   run deadline expires   -> abort: Piscina terminates the worker and spawns a replacement;
- *                             the thread is tracked as a zombie until it really exits;
- *                             the chunk is retried once, then fails with tts_chunk_timeout
+ *   run deadline expires   -> in JavaScript: abort; Piscina terminates the worker and spawns a
+ *                             replacement; the thread is a zombie until it really exits.
+ *                             In native code: abandon (terminating there aborts the process,
+ *                             see src/shared/native-slots.ts); the thread is a zombie until
+ *                             the call returns, and an extra thread serves meanwhile.
+ *                             Either way the chunk is retried once, then fails with
+ *                             tts_chunk_timeout
  *   worker crash / OOM     -> the same retry, then tts_chunk_failed
  *
  * A user's cancel only removes queued work; running chunks finish and are discarded by
@@ -20,6 +24,7 @@ import { Piscina } from 'piscina';
 import type { Config } from '../config.ts';
 import { TtsError } from '../errors.ts';
 import type { Metrics } from '../metrics.ts';
+import { SLOT_NATIVE, claimForTermination, createSlots, releaseSlot } from '../shared/native-slots.ts';
 import { isWorkerEvent, type SynthRequest, type SynthResult, type WorkerEvent, type WorkerInit } from '../shared/protocol.ts';
 import { parseVoice } from '../shared/voices.ts';
 import { readCpuFacts, planPool } from './cpu-budget.ts';
@@ -44,6 +49,9 @@ interface Attempt {
   taskId: number;
   controller: AbortController;
   threadId?: number;
+  slot?: number;
+  /** Passed its deadline in native code: its job moved on; the thread is still busy. */
+  abandoned: boolean;
   runTimer?: NodeJS.Timeout;
   timedOut: boolean;
   startedAt?: number;
@@ -76,8 +84,14 @@ export class SynthPool extends EventEmitter implements SynthPoolHandle {
   readonly #log: PoolLogger;
   readonly #queue: FairQueue<Job>;
   readonly #running = new Map<number, Job>();
+  /** Attempts abandoned in native code, by task id: they still occupy a thread. */
+  readonly #abandoned = new Map<number, Attempt>();
+  readonly #slots = new Int32Array(createSlots());
+  readonly #slotOf = new Map<number, number>();
   readonly #workers = new Map<number, Worker>();
   readonly #loaded = new Set<number>();
+  /** Threads Piscina has marked ready ('workerCreate'): only these can take a task at once. */
+  readonly #created = new Set<number>();
   readonly #zombies: ZombieLedger;
   readonly #health: HealthTracker;
   #piscina: Piscina | undefined;
@@ -121,14 +135,16 @@ export class SynthPool extends EventEmitter implements SynthPoolHandle {
       enableCpuMemArena: this.#config.enableCpuMemArena,
       faultInjection: this.#config.faultInjection,
       ...(this.#config.stallModelPath !== undefined ? { stallModelPath: this.#config.stallModelPath } : {}),
+      nativeSlots: this.#slots.buffer as SharedArrayBuffer,
     };
     const piscina = new Piscina({
       filename: WORKER_FILE,
       minThreads: this.plan.workers,
-      maxThreads: this.plan.workers,
-      idleTimeout: Number.MAX_SAFE_INTEGER,
+      // Headroom above the plan for threads abandoned in native code; idle extras retire.
+      maxThreads: this.#maxThreads(),
+      idleTimeout: 30_000,
       // We only hand Piscina work when a worker is free; its queue only covers a respawn.
-      maxQueue: this.plan.workers * 2,
+      maxQueue: this.#maxThreads(),
       workerData: init,
       resourceLimits: { maxOldGenerationSizeMb: this.#config.workerHeapMb },
       closeTimeout: this.#config.shutdownGraceMs,
@@ -138,11 +154,24 @@ export class SynthPool extends EventEmitter implements SynthPoolHandle {
     piscina.on('message', (msg: unknown) => {
       if (isWorkerEvent(msg)) this.#onWorkerEvent(msg);
     });
-    piscina.on('workerCreate', () => this.#adoptThreads());
+    piscina.on('workerCreate', (worker: { id: number }) => {
+      this.#created.add(worker.id);
+      this.#adoptThreads();
+      this.#dispatch();
+    });
     piscina.on('error', (err: Error) => {
       // Always handled: an unhandled pool 'error' would kill the host (matrix A6).
       this.#metrics.poolErrors.inc();
       this.#log.error({ err: { message: err.message } }, 'worker pool error');
+      // A worker that cannot even start (its module fails to import) would be respawned
+      // forever by Piscina: at start-up that is a load failure, reported at once.
+      if (this.#startWaiter !== undefined) {
+        const waiter = this.#startWaiter;
+        this.#startWaiter = undefined;
+        this.#health.markLoadFailed(err.message);
+        waiter.reject(new TtsError('model_load_failed', `a worker failed to start: ${err.message}`));
+        void piscina.destroy();
+      }
     });
     this.#adoptThreads();
     return new Promise<void>((resolve, reject) => {
@@ -172,7 +201,7 @@ export class SynthPool extends EventEmitter implements SynthPoolHandle {
       closing: this.#closing,
       liveWorkers: this.#workers.size,
       loadedWorkers: this.#loaded.size,
-      busyWorkers: this.#running.size,
+      busyWorkers: this.#running.size - this.#abandoned.size,
       queueDepth: this.#queue.size,
       zombies: this.#zombies.list(),
       overdueZombies: this.#zombies.overdue().length,
@@ -193,12 +222,27 @@ export class SynthPool extends EventEmitter implements SynthPoolHandle {
     this.#startWaiter?.reject(new TtsError('shutting_down', 'the pool closed while starting'));
     for (const job of this.#queue.removeAll()) this.#settle(job, new TtsError('shutting_down', 'the host is shutting down'));
     const piscina = this.#piscina;
-    if (piscina !== undefined) {
-      // A zombie thread never answers terminate(); do not let it hold the shutdown.
-      const grace = new Promise<void>((resolve) => setTimeout(resolve, this.#config.shutdownGraceMs + 1000).unref());
-      await Promise.race([piscina.close().catch(() => undefined), grace]);
+    if (piscina === undefined) return;
+    // Running chunks finish within the grace; abandoned native calls may return too.
+    if (this.#running.size > 0) {
+      const grace = setTimeout(() => this.emit('drained'), this.#config.shutdownGraceMs);
+      await new Promise((resolve) => this.once('drained', resolve));
+      clearTimeout(grace);
     }
-    this.#zombies.clear();
+    const inNative = [...this.#slotOf.values()].filter((slot) => Atomics.load(this.#slots, slot) === SLOT_NATIVE).length;
+    if (inNative > 0) {
+      // Terminating them would abort the process when their calls return: leave them to
+      // the process's owner (src/server.ts ends it with SIGKILL), and keep counting them.
+      this.#log.error({ threads: inNative }, 'worker threads still inside native code at shutdown; not terminating them');
+      return;
+    }
+    // A terminated zombie never answers terminate(); do not let it hold the shutdown.
+    const grace = new Promise<void>((resolve) => setTimeout(resolve, this.#config.shutdownGraceMs + 1000).unref());
+    await Promise.race([piscina.close().catch(() => undefined), grace]);
+  }
+
+  #maxThreads(): number {
+    return this.plan.workers * 2;
   }
 
   #submit(req: SynthesizeRequest): Promise<SynthesizedAudio> {
@@ -210,7 +254,7 @@ export class SynthPool extends EventEmitter implements SynthPoolHandle {
     }
     if (req.text.trim() === '') return Promise.reject(new TtsError('empty_text', 'the text is empty'));
     if (req.signal?.aborted === true) return Promise.reject(new TtsError('cancelled', 'cancelled before queueing'));
-    const unavailable = this.#health.unavailableReason(this.#loaded.size, this.#zombies.overdue().length);
+    const unavailable = this.#health.unavailableReason(this.#zombies.overdue().length);
     if (unavailable !== null) return Promise.reject(new TtsError('unavailable', unavailable));
 
     return new Promise<SynthesizedAudio>((resolve, reject) => {
@@ -247,11 +291,17 @@ export class SynthPool extends EventEmitter implements SynthPoolHandle {
 
   #capacity(): number {
     if (this.#recycling !== null || this.#piscina === undefined || this.#startWaiter !== undefined) return 0;
-    return this.plan.workers;
+    // While a thread is abandoned in native code, serve the full plan: Piscina spawns an
+    // extra thread beside the stuck one. Otherwise only loaded workers take work, so a
+    // crashed worker's replacement is awaited instead of doubled.
+    if (this.#abandoned.size > 0) return this.plan.workers;
+    let serving = 0;
+    for (const threadId of this.#loaded) if (this.#created.has(threadId)) serving++;
+    return Math.min(this.plan.workers, serving);
   }
 
   #dispatch(): void {
-    while (this.#running.size < this.#capacity() && this.#queue.size > 0) {
+    while (this.#running.size - this.#abandoned.size < this.#capacity() && this.#running.size < this.#maxThreads() && this.#queue.size > 0) {
       const job = this.#queue.shift()!;
       if (job.settled) continue;
       this.#run(job);
@@ -263,7 +313,7 @@ export class SynthPool extends EventEmitter implements SynthPoolHandle {
     clearTimeout(job.queueTimer);
     job.queueMs += performance.now() - job.enqueuedAt;
     job.tries++;
-    const attempt: Attempt = { taskId: this.#nextTaskId++, controller: new AbortController(), timedOut: false };
+    const attempt: Attempt = { taskId: this.#nextTaskId++, controller: new AbortController(), timedOut: false, abandoned: false };
     job.attempt = attempt;
     this.#running.set(attempt.taskId, job);
     this.#metrics.queueWait.observe(job.queueMs / 1000);
@@ -281,11 +331,14 @@ export class SynthPool extends EventEmitter implements SynthPoolHandle {
         const attempt = job?.attempt;
         if (job === undefined || attempt === undefined || attempt.taskId !== event.taskId) return;
         attempt.threadId = event.threadId;
+        attempt.slot = event.slot;
+        this.#slotOf.set(event.threadId, event.slot);
         attempt.startedAt = performance.now();
         attempt.runTimer = setTimeout(() => this.#onRunDeadline(attempt), runDeadlineMs(this.#config, job.req.text));
         return;
       }
       case 'loaded':
+        this.#slotOf.set(event.threadId, event.slot);
         this.#loaded.add(event.threadId);
         this.#respawnFailures = 0;
         this.#log.info({ threadId: event.threadId, loadMs: Math.round(event.loadMs), inputs: event.inputNames }, 'worker loaded model');
@@ -307,6 +360,7 @@ export class SynthPool extends EventEmitter implements SynthPoolHandle {
   }
 
   #onLoadFailed(event: Extract<WorkerEvent, { type: 'load_failed' }>): void {
+    this.#slotOf.set(event.threadId, event.slot);
     this.#log.error({ threadId: event.threadId, reason: event.message }, 'worker failed to load the model');
     if (this.#startWaiter !== undefined) {
       const waiter = this.#startWaiter;
@@ -321,7 +375,7 @@ export class SynthPool extends EventEmitter implements SynthPoolHandle {
     const delay = Math.min(this.#config.respawnBackoffMaxMs, 100 * fibonacci(this.#respawnFailures));
     const timer = setTimeout(() => {
       const worker = this.#workers.get(event.threadId);
-      if (worker !== undefined && !this.#closing) void worker.terminate();
+      if (worker !== undefined && !this.#closing && claimForTermination(this.#slots, event.slot)) void worker.terminate();
     }, delay);
     timer.unref();
   }
@@ -330,12 +384,50 @@ export class SynthPool extends EventEmitter implements SynthPoolHandle {
     attempt.timedOut = true;
     this.#metrics.timeouts.inc();
     const worker = attempt.threadId === undefined ? undefined : this.#workers.get(attempt.threadId);
-    if (worker !== undefined) this.#zombies.track(worker);
-    this.#log.warn({ threadId: attempt.threadId, taskId: attempt.taskId }, 'chunk passed its run deadline; terminating its worker');
-    attempt.controller.abort();
+    if (attempt.slot !== undefined && claimForTermination(this.#slots, attempt.slot)) {
+      if (worker !== undefined) this.#zombies.trackTerminated(worker);
+      this.#log.warn({ threadId: attempt.threadId, taskId: attempt.taskId }, 'chunk passed its run deadline; terminating its worker');
+      attempt.controller.abort();
+      return;
+    }
+    this.#abandon(attempt);
+  }
+
+  /**
+   * The deadline struck inside native code. The chunk moves on (retry or tts_chunk_timeout)
+   * now; the thread stays busy until its call returns, counted as a zombie, while Piscina
+   * spawns an extra thread (maxThreads headroom) to keep the plan's capacity.
+   */
+  #abandon(attempt: Attempt): void {
+    const job = this.#running.get(attempt.taskId);
+    attempt.abandoned = true;
+    this.#abandoned.set(attempt.taskId, attempt);
+    if (attempt.threadId !== undefined) this.#zombies.trackNative(attempt.threadId);
+    this.#metrics.respawns.inc({ reason: 'native_stall' });
+    this.#log.warn({ threadId: attempt.threadId, taskId: attempt.taskId }, 'chunk passed its run deadline inside native code; abandoning its thread until the call returns');
+    if (job === undefined) return;
+    if (attempt.startedAt !== undefined) job.synthMs += performance.now() - attempt.startedAt;
+    job.attempt = undefined;
+    if (job.tries <= this.#config.chunkRetries && !job.settled && !this.#closing) {
+      this.#retry(job);
+    } else {
+      this.#settle(job, new TtsError('tts_chunk_timeout', `the chunk passed its run deadline on ${job.tries} tries`));
+    }
+    this.#dispatch();
+  }
+
+  /** An abandoned attempt's native call returned: its result is stale; the thread serves again. */
+  #onAbandonedReturn(attempt: Attempt): void {
+    clearTimeout(attempt.runTimer);
+    this.#running.delete(attempt.taskId);
+    this.#abandoned.delete(attempt.taskId);
+    if (attempt.threadId !== undefined) this.#zombies.release(attempt.threadId);
+    this.#log.info({ threadId: attempt.threadId, taskId: attempt.taskId }, 'abandoned native call returned; its thread serves again');
+    this.#afterTask();
   }
 
   #onResult(job: Job, attempt: Attempt, result: SynthResult): void {
+    if (attempt.abandoned) return this.#onAbandonedReturn(attempt);
     this.#finishAttempt(job, attempt);
     if (result.ok) {
       this.#health.recordSuccess();
@@ -358,7 +450,10 @@ export class SynthPool extends EventEmitter implements SynthPoolHandle {
   }
 
   #onFailure(job: Job, attempt: Attempt, err: unknown): void {
+    if (attempt.abandoned) return this.#onAbandonedReturn(attempt);
     this.#finishAttempt(job, attempt);
+    // The thread is dead or dying; its 'exit' may come later than this rejection.
+    if (attempt.threadId !== undefined) this.#loaded.delete(attempt.threadId);
     const message = err instanceof Error ? err.message : String(err);
     const oom = (err as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY';
     const reason = attempt.timedOut ? 'timeout' : oom ? 'oom' : 'crash';
@@ -400,6 +495,7 @@ export class SynthPool extends EventEmitter implements SynthPoolHandle {
     this.#maybeRecycle();
     this.#dispatch();
     this.#armCanary();
+    if (this.#running.size === 0) this.emit('drained');
   }
 
   /** Past the RSS ceiling, retire one idle worker (its native arenas go with it), never mid-chunk. */
@@ -408,6 +504,7 @@ export class SynthPool extends EventEmitter implements SynthPoolHandle {
     if (process.memoryUsage.rss() < this.#config.rssCeilingMb * 1024 * 1024) return;
     const [threadId, worker] = this.#workers.entries().next().value ?? [];
     if (threadId === undefined || worker === undefined) return;
+    if (!claimForTermination(this.#slots, this.#slotOf.get(threadId) ?? -1)) return;
     this.#recycling = threadId;
     this.#metrics.recycles.inc();
     this.#log.info({ threadId, rssMb: Math.round(process.memoryUsage.rss() / 2 ** 20) }, 'recycling a worker for memory');
@@ -425,10 +522,16 @@ export class SynthPool extends EventEmitter implements SynthPoolHandle {
   }
 
   #onThreadExit(threadId: number): void {
+    // Above the plan, an exit is Piscina retiring an idle extra thread, not a respawn.
+    const extra = this.#workers.size > this.plan.workers;
     this.#workers.delete(threadId);
     this.#loaded.delete(threadId);
+    this.#created.delete(threadId);
+    const slot = this.#slotOf.get(threadId);
+    if (slot !== undefined) releaseSlot(this.#slots, slot);
+    this.#slotOf.delete(threadId);
     if (this.#recycling === threadId) this.#recycling = null;
-    if (!this.#closing) this.#health.recordRespawn();
+    if (!this.#closing && !extra) this.#health.recordRespawn();
     // Piscina spawns the replacement; adopt it once it exists.
     queueMicrotask(() => this.#adoptThreads());
     this.#dispatch();

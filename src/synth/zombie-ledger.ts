@@ -1,16 +1,22 @@
 /**
- * Workers we terminated whose threads have not exited yet.
+ * Worker threads that have left service but are still running: the pool's zombies.
  *
- * Worker.terminate() stops JavaScript, but onnxruntime-node's session.run is synchronous
- * native code: a thread inside it keeps a core busy until the call returns, and only then
- * emits 'exit'. Until that 'exit', the thread is a zombie: counted, reported, and past a
- * grace period escalated (readiness false; optionally the process exits for its supervisor).
+ * - `terminated`: Worker.terminate() was called (a chunk hung in JavaScript). The entry
+ *   clears on the thread's 'exit'.
+ * - `native`: a chunk passed its run deadline inside onnxruntime's synchronous native
+ *   session.run. Terminating such a thread aborts the whole process when the call
+ *   returns (src/shared/native-slots.ts), so it is abandoned instead and the pool clears
+ *   the entry when the call returns.
+ *
+ * Either way the thread keeps a core busy. Past a grace period the ledger escalates:
+ * readiness false, and optionally the process exits for its supervisor.
  */
 import type { Worker } from 'node:worker_threads';
 import type { ZombieInfo } from './pool-types.ts';
 
 interface Entry {
   since: number;
+  kind: ZombieInfo['kind'];
   timer: NodeJS.Timeout;
 }
 
@@ -26,16 +32,25 @@ export class ZombieLedger {
     this.#onChange = onChange;
   }
 
-  /** Call right before terminating `worker`; its 'exit' clears the entry. */
-  track(worker: Worker): void {
+  /** A thread about to be terminated: its 'exit' clears the entry. */
+  trackTerminated(worker: Worker): void {
     const threadId = worker.threadId;
-    if (threadId < 0 || this.#entries.has(threadId)) return;
+    if (this.#add(threadId, 'terminated')) worker.once('exit', () => this.release(threadId));
+  }
+
+  /** A thread abandoned inside native code: the pool calls release() when the call returns. */
+  trackNative(threadId: number): void {
+    this.#add(threadId, 'native');
+  }
+
+  #add(threadId: number, kind: ZombieInfo['kind']): boolean {
+    if (threadId < 0 || this.#entries.has(threadId)) return false;
     const since = performance.now();
-    const timer = setTimeout(() => this.#onOverdue({ threadId, ageMs: performance.now() - since }), this.#graceMs);
+    const timer = setTimeout(() => this.#onOverdue({ threadId, kind, ageMs: performance.now() - since }), this.#graceMs);
     timer.unref();
-    this.#entries.set(threadId, { since, timer });
-    worker.once('exit', () => this.release(threadId));
+    this.#entries.set(threadId, { since, kind, timer });
     this.#onChange();
+    return true;
   }
 
   release(threadId: number): void {
@@ -50,17 +65,16 @@ export class ZombieLedger {
     return this.#entries.size;
   }
 
+  has(threadId: number): boolean {
+    return this.#entries.has(threadId);
+  }
+
   list(now = performance.now()): ZombieInfo[] {
-    return [...this.#entries].map(([threadId, e]) => ({ threadId, ageMs: now - e.since }));
+    return [...this.#entries].map(([threadId, e]) => ({ threadId, kind: e.kind, ageMs: now - e.since }));
   }
 
   /** Zombies older than the grace period. */
   overdue(now = performance.now()): ZombieInfo[] {
     return this.list(now).filter((z) => z.ageMs >= this.#graceMs);
-  }
-
-  clear(): void {
-    for (const entry of this.#entries.values()) clearTimeout(entry.timer);
-    this.#entries.clear();
   }
 }

@@ -9,6 +9,15 @@ export interface SessionSettings {
   enableCpuMemArena: boolean;
 }
 
+/** Brackets the synchronous native call (src/shared/native-slots.ts). */
+export interface NativeGuard {
+  /** False: the main thread is terminating this worker; do not enter native code. */
+  enter(): boolean;
+  leave(): void;
+}
+
+const UNGUARDED: NativeGuard = { enter: () => true, leave: () => undefined };
+
 export interface KokoroSession {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
@@ -39,7 +48,7 @@ function pick(names: readonly string[], wanted: readonly string[], what: string,
   return found;
 }
 
-export async function openSession(path: string, settings: SessionSettings): Promise<KokoroSession> {
+export async function openSession(path: string, settings: SessionSettings, guard: NativeGuard = UNGUARDED): Promise<KokoroSession> {
   const session = await ort.InferenceSession.create(path, sessionOptions(settings));
   const idsName = pick(session.inputNames, ['input_ids', 'tokens'], 'token input', path);
   pick(session.inputNames, ['style'], 'style input', path);
@@ -54,7 +63,13 @@ export async function openSession(path: string, settings: SessionSettings): Prom
         style: new ort.Tensor('float32', style, [1, style.length]),
         speed: new ort.Tensor('float32', new Float32Array([speed]), [1]),
       };
-      const out = await session.run(feeds);
+      if (!guard.enter()) throw new Error('worker is being terminated');
+      let out: ort.InferenceSession.ReturnType;
+      try {
+        out = await session.run(feeds);
+      } finally {
+        guard.leave();
+      }
       const wave = out[outName];
       if (wave === undefined) throw new Error(`model returned no ${outName}`);
       return wave.data as Float32Array;

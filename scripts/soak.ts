@@ -1,0 +1,414 @@
+/**
+ * Soak (reliability matrix C5, and A11 with --arena): mixed WebSocket load at a fraction of
+ * the measured capacity against a child host, with a small rate of injected worker faults
+ * (A1 [[hang]], A5 [[crash]], A7 [[error]]) and periodic abusers (B1 slow reader, B16
+ * cancel flood), sampled into a CSV time series and judged at the end.
+ *
+ *   npm run soak -- --minutes 30 [--workers 2] [--load 0.7] [--fault-rate 0.01]
+ *                   [--sample-s 5] [--abuse-every-s 60] [--seed 1] [--arena on|off]
+ *
+ * CSV (bench/results/soak-<timestamp>.csv), one row per sample: seconds since the load
+ * began, host RSS, threads (/proc/<pid>/status), fds (/proc/<pid>/fd), event-loop p99
+ * since the previous sample (GET /debug/eventloop?reset=1), queue depth, zombies and
+ * respawns (GET /metrics), and the client-side chunk counts.
+ *
+ * Exit 0 only when every check passes: no unexplained gap (each chunk delivered or failed
+ * with a code), 100 % ordering, no hung turn, failures within the injected faults,
+ * respawns equal to the injected crash/hang faults, threads and fds back to baseline, a
+ * graceful host exit, and an RSS slope under 5 %/h after warm-up (judged only when the
+ * post-warm-up window is at least 5 minutes; shorter runs report it as SKIPPED).
+ */
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Socket } from 'node:net';
+import { HostProcess, sumMetric, until, within } from '../test/helpers/host-process.ts';
+import { SoakConn, type TurnRecord } from './soak-conn.ts';
+
+// ---------------------------------------------------------------------------------------
+// Options
+
+interface Options {
+  minutes: number;
+  workers: number;
+  load: number;
+  faultRate: number;
+  sampleS: number;
+  abuseEveryS: number;
+  seed: number;
+  arena: boolean;
+}
+
+function parseArgs(argv: readonly string[]): Options {
+  const o: Options = { minutes: 10, workers: 2, load: 0.7, faultRate: 0.01, sampleS: 5, abuseEveryS: 60, seed: 1, arena: false };
+  const numeric: Record<string, keyof Options> = {
+    '--minutes': 'minutes',
+    '--workers': 'workers',
+    '--load': 'load',
+    '--fault-rate': 'faultRate',
+    '--sample-s': 'sampleS',
+    '--abuse-every-s': 'abuseEveryS',
+    '--seed': 'seed',
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i]!.split('=', 2) as [string, string | undefined];
+    const value = inline ?? argv[++i];
+    if (flag === '--arena') {
+      if (value !== 'on' && value !== 'off') throw new Error('--arena takes on or off');
+      o.arena = value === 'on';
+      continue;
+    }
+    const key = numeric[flag];
+    const n = Number(value);
+    if (key === undefined) throw new Error(`unknown option ${flag}`);
+    if (value === undefined || !Number.isFinite(n) || n < 0) throw new Error(`${flag} needs a non-negative number`);
+    (o as unknown as Record<string, number>)[key] = n;
+  }
+  if (o.minutes <= 0 || o.workers < 1 || o.load <= 0 || o.load > 1 || o.faultRate > 0.5 || o.sampleS < 1) {
+    throw new Error('need --minutes > 0, --workers >= 1, 0 < --load <= 1, --fault-rate <= 0.5, --sample-s >= 1');
+  }
+  return o;
+}
+
+// ---------------------------------------------------------------------------------------
+// Load: texts, faults, connections
+
+const SENTENCES = [
+  'The quick brown fox jumps over the lazy dog.',
+  'Please hold while I look that up for you.',
+  'Your order has shipped and should arrive on Tuesday.',
+  'I can help with that.',
+  'The weather tomorrow looks clear, with a light breeze from the west in the afternoon.',
+  'Thanks for calling, have a great day!',
+  'Let me read the first three items on your list.',
+  'That is a good question, and the answer depends on a few things we should go through together.',
+];
+const FAULTS = ['[[hang]]', '[[crash]]', '[[error]]'] as const;
+type Fault = (typeof FAULTS)[number];
+
+/** Deterministic PRNG (mulberry32), so a run can be repeated with its --seed. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let x = Math.imul(a ^ (a >>> 15), a | 1);
+    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A turn of 1-6 sentences (each one chunk); each sentence carries a fault with probability `rate`. */
+function makeTurn(random: () => number, rate: number): { text: string; sentences: number; faults: Fault[] } {
+  const sentences = 1 + Math.floor(random() * 6);
+  const parts: string[] = [];
+  const faults: Fault[] = [];
+  for (let i = 0; i < sentences; i++) {
+    const sentence = SENTENCES[Math.floor(random() * SENTENCES.length)]!;
+    if (random() < rate) {
+      const fault = FAULTS[Math.floor(random() * FAULTS.length)]!;
+      faults.push(fault);
+      parts.push(`${fault} ${sentence}`);
+    } else parts.push(sentence);
+  }
+  return { text: parts.join(' '), sentences, faults };
+}
+
+interface Tally {
+  turns: number;
+  ends: Record<string, number>;
+  chunks: number;
+  delivered: number;
+  failed: number;
+  failedCodes: Record<string, number>;
+  gaps: number;
+  orderViolations: number;
+  sizeMismatches: number;
+  injected: Record<Fault, number>;
+  skippedStarts: number;
+  slowestTurnMs: number;
+}
+
+function tallyTurn(t: Tally, r: TurnRecord, faults: Fault[]): void {
+  t.turns++;
+  t.ends[r.end] = (t.ends[r.end] ?? 0) + 1;
+  if (r.end === 'rejected') t.ends[`rejected:${r.rejectedCode}`] = (t.ends[`rejected:${r.rejectedCode}`] ?? 0) + 1;
+  // Faults of a turn that never reached the host do not count as injected.
+  if (r.end === 'done') for (const f of faults) t.injected[f]++;
+  t.chunks += r.chunks;
+  t.delivered += r.delivered;
+  t.failed += r.failed;
+  for (const code of r.failedCodes) t.failedCodes[code] = (t.failedCodes[code] ?? 0) + 1;
+  t.gaps += r.gaps;
+  t.orderViolations += r.orderViolations;
+  t.sizeMismatches += r.sizeMismatches;
+  t.slowestTurnMs = Math.max(t.slowestTurnMs, r.ms);
+}
+
+const TURN_BOUND_MS = 180_000;
+const MAX_CONNECTIONS = 24;
+
+/** Idle connections, reused; at most MAX_CONNECTIONS open at once (the host's own cap is higher). */
+class ConnPool {
+  readonly #url: string;
+  readonly #idle: SoakConn[] = [];
+  readonly #all = new Set<SoakConn>();
+
+  constructor(url: string) {
+    this.#url = url;
+  }
+
+  get size(): number {
+    return this.#all.size;
+  }
+
+  /** An idle open connection, a new one, or null at the cap. */
+  async take(): Promise<SoakConn | null> {
+    while (this.#idle.length > 0) {
+      const conn = this.#idle.pop()!;
+      if (conn.open) return conn;
+      this.#all.delete(conn);
+    }
+    if (this.#all.size >= MAX_CONNECTIONS) return null;
+    const conn = await SoakConn.open(this.#url);
+    this.#all.add(conn);
+    void conn.closed.then(() => this.#all.delete(conn));
+    return conn;
+  }
+
+  give(conn: SoakConn): void {
+    if (conn.open) this.#idle.push(conn);
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.all([...this.#all].map((c) => within(c.close(), 5000, 'a connection to close').catch(() => c.ws.terminate())));
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Abusers (B1, B16): their sessions must be closed, and must not disturb anyone else
+
+async function slowReader(host: HostProcess): Promise<string> {
+  const conn = await SoakConn.open(`${host.wsUrl}?format=f32le&speed=0.5`);
+  const socket = (conn.ws as unknown as { _socket: Socket })._socket;
+  const closing = host.nextLine((l) => l.sessionId === conn.sessionId && l.msg === 'ws session closing', 180_000, "the slow reader's close");
+  socket.pause();
+  conn.ws.send(JSON.stringify({ type: 'speak', text: SENTENCES.join(' ').repeat(12), turn_id: 'slow' }));
+  try {
+    const line = await closing;
+    return `closed ${String(line.code)} (${String(line.reason)})`;
+  } catch (err) {
+    return `NOT closed: ${err instanceof Error ? err.message : String(err)}`;
+  } finally {
+    socket.resume();
+    await within(conn.closed, 60_000, 'the slow reader to close').catch(() => conn.ws.terminate());
+  }
+}
+
+async function cancelFlood(host: HostProcess): Promise<string> {
+  const conn = await SoakConn.open(host.wsUrl);
+  const cancel = JSON.stringify({ type: 'cancel' });
+  let sent = 0;
+  while (conn.open && sent < 100_000) {
+    conn.ws.send(cancel);
+    if (++sent % 200 === 0) await new Promise((resolve) => setImmediate(resolve));
+  }
+  const code = await within(conn.closed, 10_000, 'the flood to be closed').catch(() => -1);
+  return `closed ${code} after ${sent} messages`;
+}
+
+// ---------------------------------------------------------------------------------------
+// Sampling
+
+const CSV_HEADER = 't_s,rss_mb,threads,fds,eventloop_p99_ms,queue_depth,zombies,respawns,ws_connections,turns,chunks_delivered,chunks_failed\n';
+
+interface Sample {
+  t: number;
+  rssMb: number;
+  threads: number;
+  fds: number;
+  p99: number;
+  queue: number;
+  zombies: number;
+  respawns: number;
+  ws: number;
+}
+
+async function sample(host: HostProcess, t0: number): Promise<Sample> {
+  const [loop, metrics] = await Promise.all([host.get('/debug/eventloop?reset=1'), host.metrics()]);
+  const proc = host.procStatus();
+  return {
+    t: (performance.now() - t0) / 1000,
+    rssMb: proc.rssKb / 1024,
+    threads: proc.threads,
+    fds: host.fdCount(),
+    p99: Number(loop.body.p99_ms),
+    queue: sumMetric(metrics, 'kokoro_queue_depth'),
+    zombies: sumMetric(metrics, 'kokoro_worker_zombies'),
+    respawns: sumMetric(metrics, 'kokoro_worker_respawns_total'),
+    ws: sumMetric(metrics, 'kokoro_ws_connections'),
+  };
+}
+
+/** Least-squares slope of y over x. */
+function slope(points: ReadonlyArray<[number, number]>): number {
+  const n = points.length;
+  const mx = points.reduce((s, p) => s + p[0], 0) / n;
+  const my = points.reduce((s, p) => s + p[1], 0) / n;
+  const num = points.reduce((s, p) => s + (p[0] - mx) * (p[1] - my), 0);
+  const den = points.reduce((s, p) => s + (p[0] - mx) ** 2, 0);
+  return den === 0 ? 0 : num / den;
+}
+
+// ---------------------------------------------------------------------------------------
+
+async function calibrate(host: HostProcess, workers: number): Promise<number> {
+  const conns = await Promise.all(Array.from({ length: 2 * workers }, () => SoakConn.open(host.wsUrl)));
+  const text = SENTENCES.slice(0, 4).join(' ');
+  const t0 = performance.now();
+  let chunks = 0;
+  await Promise.all(conns.map(async (c, i) => {
+    for (let k = 0; k < 4; k++) chunks += (await c.speak(`cal-${i}-${k}`, text, TURN_BOUND_MS)).delivered;
+  }));
+  const rate = chunks / ((performance.now() - t0) / 1000);
+  await Promise.all(conns.map((c) => c.close()));
+  return rate;
+}
+
+async function main(): Promise<number> {
+  const o = parseArgs(process.argv.slice(2));
+  const root = fileURLToPath(new URL('../', import.meta.url));
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  mkdirSync(`${root}bench/results`, { recursive: true });
+  const csvPath = `${root}bench/results/soak-${stamp}.csv`;
+  const log = (msg: string): void => void process.stdout.write(`[soak] ${msg}\n`);
+
+  log(`starting the host: ${o.workers} workers, arena ${o.arena ? 'on' : 'off'}`);
+  const host = await HostProcess.start({
+    keepLines: 2000,
+    env: { KOKORO_WORKERS: String(o.workers), KOKORO_CPU_MEM_ARENA: o.arena ? '1' : '0', KOKORO_MAX_CONNECTIONS: String(MAX_CONNECTIONS + 8) },
+  });
+  const onSignal = () => host.kill('SIGKILL');
+  process.once('SIGINT', onSignal);
+  try {
+    const retries = 1; // KOKORO_CHUNK_RETRIES default: a faulty chunk faults on both tries
+    const capacity = await calibrate(host, o.workers);
+    const perTurn = 3.5; // mean sentences (chunks) per turn
+    const targetRate = capacity * o.load;
+    const intervalMs = (perTurn / targetRate) * 1000;
+    log(`capacity ${capacity.toFixed(1)} chunks/s; load ${(o.load * 100).toFixed(0)}%: a turn every ${intervalMs.toFixed(0)} ms for ${o.minutes} min`);
+
+    const baseline = await sample(host, performance.now());
+    const csv = createWriteStream(csvPath);
+    csv.write(CSV_HEADER);
+    const random = prng(o.seed);
+    const tally: Tally = {
+      turns: 0, ends: {}, chunks: 0, delivered: 0, failed: 0, failedCodes: {}, gaps: 0, orderViolations: 0, sizeMismatches: 0,
+      injected: { '[[hang]]': 0, '[[crash]]': 0, '[[error]]': 0 }, skippedStarts: 0, slowestTurnMs: 0,
+    };
+    const pool = new ConnPool(host.wsUrl);
+    const inFlight = new Set<Promise<void>>();
+    const abuses: string[] = [];
+    const series: Sample[] = [];
+    const t0 = performance.now();
+    const endAt = t0 + o.minutes * 60_000;
+    let n = 0;
+
+    const startTurn = async () => {
+      const conn = await pool.take().catch(() => null);
+      if (conn === null) {
+        tally.skippedStarts++;
+        return;
+      }
+      const turn = makeTurn(random, o.faultRate);
+      const record = await conn.speak(`t${n++}`, turn.text, TURN_BOUND_MS);
+      tallyTurn(tally, record, turn.faults);
+      if (record.end === 'hung') conn.ws.terminate();
+      else pool.give(conn);
+    };
+    const launch = (p: Promise<void>) => {
+      inFlight.add(p);
+      void p.finally(() => inFlight.delete(p));
+    };
+
+    const turnTimer = setInterval(() => launch(startTurn()), intervalMs);
+    let abuseKind = 0;
+    const abuseTimer = setInterval(() => {
+      const kind = abuseKind++ % 2 === 0 ? 'slow reader' : 'cancel flood';
+      launch((kind === 'slow reader' ? slowReader(host) : cancelFlood(host)).then(
+        (outcome) => void abuses.push(`${kind}: ${outcome}`),
+        (err: unknown) => void abuses.push(`${kind}: failed to run: ${String(err)}`),
+      ));
+    }, o.abuseEveryS * 1000);
+    let sampling: Promise<void> = Promise.resolve();
+    const sampleTimer = setInterval(() => {
+      sampling = sampling.then(async () => {
+        const s = await sample(host, t0);
+        series.push(s);
+        csv.write(`${s.t.toFixed(1)},${s.rssMb.toFixed(1)},${s.threads},${s.fds},${s.p99},${s.queue},${s.zombies},${s.respawns},${s.ws},${tally.turns},${tally.delivered},${tally.failed}\n`);
+        log(`${Math.round(s.t)} s: rss ${s.rssMb.toFixed(0)} MiB, threads ${s.threads}, fds ${s.fds}, p99 ${s.p99} ms, queue ${s.queue}, zombies ${s.zombies}, respawns ${s.respawns}, turns ${tally.turns}, chunks ${tally.delivered}/${tally.failed} failed`);
+      }).catch((err: unknown) => log(`sample failed: ${String(err)}`));
+    }, o.sampleS * 1000);
+
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, endAt - performance.now())));
+    clearInterval(turnTimer);
+    clearInterval(abuseTimer);
+    log(`load stopped; waiting for ${inFlight.size} turns and abusers to end`);
+    await within(Promise.all([...inFlight]), TURN_BOUND_MS + 60_000, 'the last turns');
+    clearInterval(sampleTimer);
+    await sampling;
+    await pool.closeAll();
+    await new Promise<void>((resolve) => csv.end(resolve));
+
+    // Settled: no session, nothing in flight, no zombie; then compare with the baseline.
+    await until(async () => {
+      const m = await host.metrics();
+      const pool = await host.pool();
+      return sumMetric(m, 'kokoro_ws_connections') === 0 && pool.in_flight === 0 && pool.zombies === 0 && (await host.readyz()).status === 200 ? true : undefined;
+    }, 120_000, 'the host idle and ready', 500);
+    const end = await sample(host, t0);
+    const respawns = end.respawns - baseline.respawns;
+    const exit = await host.stop();
+
+    // ---- judgement
+    const warmupS = Math.max(60, 0.2 * o.minutes * 60);
+    const after = series.filter((s) => s.t >= warmupS);
+    const windowS = (after.at(-1)?.t ?? 0) - (after[0]?.t ?? 0);
+    const meanRss = after.reduce((s, x) => s + x.rssMb, 0) / Math.max(1, after.length);
+    const slopePctPerHour = after.length >= 3 ? (slope(after.map((s) => [s.t / 3600, s.rssMb])) / meanRss) * 100 : NaN;
+    const respawning = tally.injected['[[hang]]'] + tally.injected['[[crash]]'];
+    const injectedTotal = respawning + tally.injected['[[error]]'];
+    const checks: Array<[string, boolean | 'skip', string]> = [
+      ['no unexplained gaps', tally.gaps === 0, `${tally.gaps} chunks neither delivered nor failed with a code`],
+      ['ordering 100%', tally.orderViolations === 0 && tally.sizeMismatches === 0, `${tally.orderViolations} order violations, ${tally.sizeMismatches} audio/meta mismatches`],
+      ['no hung or dropped turn', (tally.ends.hung ?? 0) === 0 && (tally.ends.disconnected ?? 0) === 0, JSON.stringify(tally.ends)],
+      ['failures within the injected faults', tally.failed <= injectedTotal, `${tally.failed} failed chunks for ${injectedTotal} injected (${JSON.stringify(tally.failedCodes)})`],
+      ['respawns = injected crash/hang faults', respawns === respawning * (1 + retries), `${respawns} respawns for ${respawning} faults x ${1 + retries} tries`],
+      ['abusers closed', abuses.every((a) => a.includes('closed') && !a.includes('NOT')), abuses.join('; ') || 'none ran'],
+      ['threads back to baseline', end.threads === baseline.threads, `${baseline.threads} -> ${end.threads}`],
+      ['fds back to baseline', end.fds <= baseline.fds + 4, `${baseline.fds} -> ${end.fds}`],
+      ['graceful host exit', exit.code === 0, JSON.stringify(exit)],
+      windowS >= 300
+        ? ['RSS slope < 5%/h after warm-up', slopePctPerHour < 5, `${slopePctPerHour.toFixed(2)} %/h over ${Math.round(windowS)} s (mean ${meanRss.toFixed(0)} MiB)`]
+        : ['RSS slope < 5%/h after warm-up', 'skip', `SKIPPED: ${Math.round(windowS)} s after a ${Math.round(warmupS)} s warm-up; needs 300 s (run --minutes 7 or more)`],
+    ];
+    const p99s = series.map((s) => s.p99);
+    log('---- summary');
+    log(`csv: ${csvPath}`);
+    log(`turns ${tally.turns} (${JSON.stringify(tally.ends)}), skipped starts ${tally.skippedStarts}, slowest turn ${Math.round(tally.slowestTurnMs)} ms`);
+    log(`chunks ${tally.chunks}: delivered ${tally.delivered}, failed ${tally.failed}; injected ${JSON.stringify(tally.injected)}`);
+    log(`event-loop p99 per sample: max ${Math.max(...p99s, 0)} ms, median ${[...p99s].sort((a, b) => a - b)[Math.floor(p99s.length / 2)] ?? NaN} ms`);
+    log(`RSS ${baseline.rssMb.toFixed(0)} -> ${end.rssMb.toFixed(0)} MiB; threads ${baseline.threads} -> ${end.threads}; fds ${baseline.fds} -> ${end.fds}`);
+    for (const [name, ok, detail] of checks) log(`${ok === 'skip' ? 'SKIP' : ok ? 'PASS' : 'FAIL'}  ${name}: ${detail}`);
+    return checks.some(([, ok]) => ok === false) ? 1 : 0;
+  } finally {
+    process.off('SIGINT', onSignal);
+    if (host.running) host.kill('SIGKILL');
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`[soak] failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(2);
+  },
+);

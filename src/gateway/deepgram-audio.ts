@@ -1,0 +1,54 @@
+/**
+ * The audio of a Deepgram Speak session: the pipeline's 24 kHz float chunks, resampled to
+ * the session's rate and encoded as raw linear16 (s16le), mu-law or A-law bytes, cut into
+ * frames small enough for every client.
+ *
+ * Resampling is `resample()` of src/shared/audio.ts (windowed sinc, cut-off below the new
+ * Nyquist), chunk by chunk: each chunk is a phrase that starts and ends in near-silence,
+ * so no state is carried across chunks and a chunk's length is exact (round(n * to / from)).
+ * libsamplerate-js was measured and not used: its create() is asynchronous and builds a
+ * separate ~2 MB wasm instance per converter, and its sinc converters were no faster than
+ * resample() on this host.
+ */
+import alawmulaw from 'alawmulaw';
+import { floatToS16le, resample } from '../shared/audio.ts';
+import { OUTPUT_SAMPLE_RATE } from './context.ts';
+import type { DeepgramEncoding } from './deepgram-query.ts';
+
+/**
+ * Largest binary frame sent. Python's `websockets` (Pipecat) refuses messages over 1 MiB
+ * by default, and one phrase at 48 kHz linear16 can exceed that.
+ */
+export const MAX_FRAME_BYTES = 32 * 1024;
+
+/** Int16 samples of an s16le buffer, viewed in place when aligned. */
+function int16(buf: Buffer): Int16Array {
+  if (buf.byteOffset % 2 === 0) return new Int16Array(buf.buffer, buf.byteOffset, buf.byteLength / 2);
+  const copy = new Int16Array(buf.byteLength / 2);
+  new Uint8Array(copy.buffer).set(buf);
+  return copy;
+}
+
+/** Float samples of an f32le payload, viewed in place when aligned. */
+export function float32(payload: Uint8Array): Float32Array {
+  if (payload.byteOffset % 4 === 0) return new Float32Array(payload.buffer, payload.byteOffset, payload.byteLength / 4);
+  const copy = new Float32Array(payload.byteLength / 4);
+  new Uint8Array(copy.buffer).set(payload);
+  return copy;
+}
+
+/** One chunk at OUTPUT_SAMPLE_RATE -> the session's encoded bytes. */
+export function encodeChunk(pcm: Float32Array, encoding: DeepgramEncoding, sampleRate: number): Buffer {
+  const at = sampleRate === OUTPUT_SAMPLE_RATE ? pcm : resample(pcm, OUTPUT_SAMPLE_RATE, sampleRate);
+  const s16 = floatToS16le(at);
+  if (encoding === 'linear16') return s16;
+  const coded = encoding === 'mulaw' ? alawmulaw.mulaw.encode(int16(s16)) : alawmulaw.alaw.encode(int16(s16));
+  return Buffer.from(coded.buffer, coded.byteOffset, coded.byteLength);
+}
+
+/** The frames to send for `bytes`, in order; each a view, none over MAX_FRAME_BYTES (even, so s16 samples stay whole). */
+export function frames(bytes: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  for (let at = 0; at < bytes.length; at += MAX_FRAME_BYTES) out.push(bytes.subarray(at, at + MAX_FRAME_BYTES));
+  return out;
+}

@@ -1,0 +1,97 @@
+/**
+ * GET /v1/speak: Deepgram's streaming Speak socket, for voice-agent frameworks that speak
+ * it (the Deepgram SDKs, Pipecat DeepgramTTSService, LiveKit deepgram.TTS) pointed at
+ * this host's base URL. docs/deepgram.md is its contract.
+ *
+ * Refusals happen before the handshake, as plain HTTP, the way Deepgram refuses: 400 for
+ * a bad query (with Deepgram's `dg-error` header), 401 from auth, 503 while shutting down
+ * or at the connection cap. The cap (KOKORO_MAX_CONNECTIONS) counts this route's sessions
+ * plus upgrades admitted but not yet handed to a session, as the native route does.
+ */
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { GatewayContext } from './context.ts';
+import { DEEPGRAM_PATH } from './deepgram-auth.ts';
+import { parseDeepgramQuery, type DeepgramSettings } from './deepgram-query.ts';
+import { DeepgramSession } from './deepgram-session.ts';
+import { errorBody, sendError } from './http-errors.ts';
+
+const kAdmitted = Symbol('deepgramAdmission');
+
+interface Admission {
+  settings: DeepgramSettings;
+  release(): void;
+}
+
+type AdmittedRequest = FastifyRequest & { [kAdmitted]?: Admission };
+
+/** The message may quote the client's model name: keep the header to printable ASCII. */
+function headerSafe(message: string): string {
+  return message.slice(0, 300).replace(/[^\x20-\x7e]/g, '?');
+}
+
+export function registerDeepgramRoute(app: FastifyInstance, ctx: GatewayContext): void {
+  const sessions = new Set<DeepgramSession>();
+  ctx.metrics.wsConnections.set({ protocol: 'deepgram' }, 0);
+  let admitted = 0;
+
+  const admit = (request: AdmittedRequest, reply: FastifyReply, done: () => void) => {
+    if (!request.ws) return done();
+    if (ctx.lifecycle.shuttingDown) {
+      sendError(reply, 'shutting_down', 'the host is shutting down');
+      return;
+    }
+    const query = parseDeepgramQuery((request.query ?? {}) as Record<string, unknown>);
+    if (!query.ok) {
+      const { code, param, message } = query.fault;
+      request.log.info({ code, param }, 'deepgram upgrade refused: bad query');
+      reply.header('dg-request-id', request.id).header('dg-error', headerSafe(message));
+      reply.code(400).type('application/json').send(errorBody(400, code, message, param));
+      return;
+    }
+    const limit = ctx.config.maxConnections;
+    if (sessions.size + admitted >= limit) {
+      request.log.warn({ limit }, 'deepgram connection refused: at the connection limit');
+      sendError(reply, 'overloaded', `the host is at its WebSocket connection limit (${limit}); retry later`);
+      return;
+    }
+    admitted++;
+    let held = true;
+    const release = () => {
+      if (held) admitted--;
+      held = false;
+    };
+    request[kAdmitted] = { settings: query.settings, release };
+    // An admitted upgrade that never reaches the handler (handshake failure) gives its slot back.
+    request.raw.socket.once('close', release);
+    done();
+  };
+
+  app.route({
+    method: 'GET',
+    url: DEEPGRAM_PATH,
+    onRequest: admit,
+    handler: (_request, reply) => {
+      sendError(reply, 'invalid_request', 'this endpoint speaks WebSocket (Deepgram streaming Speak): send an upgrade request', 426);
+    },
+    wsHandler: (socket, request: AdmittedRequest) => {
+      const admission = request[kAdmitted];
+      if (admission === undefined) {
+        socket.close(1011, 'internal error');
+        return;
+      }
+      admission.release();
+      const id = randomUUID();
+      const session = new DeepgramSession(id, socket, ctx, admission.settings, request.log.child({ sessionId: id, protocol: 'deepgram' }));
+      sessions.add(session);
+      ctx.metrics.wsConnections.inc({ protocol: 'deepgram' });
+      void session.closed.then(() => {
+        sessions.delete(session);
+        ctx.lifecycle.delete(session);
+        ctx.metrics.wsConnections.dec({ protocol: 'deepgram' });
+      });
+      session.start();
+      ctx.lifecycle.add(session);
+    },
+  });
+}
