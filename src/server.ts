@@ -82,6 +82,9 @@ async function main(): Promise<void> {
     { plan: pool.health().plan, model: config.modelPath, fallback: config.fallbackUrl !== undefined, auth: config.apiKey !== undefined },
     'loading the model',
   );
+  if (config.modelPath.endsWith('kokoro-synthetic.onnx')) {
+    log.warn({ model: config.modelPath }, 'serving the SYNTHETIC test model (tones, not speech): run `npm run model:fetch` or set KOKORO_MODEL');
+  }
   try {
     await pool.start();
   } catch (err) {
