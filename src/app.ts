@@ -47,7 +47,6 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     genReqId: () => randomUUID(),
     bodyLimit: config.bodyLimitBytes,
     requestTimeout: config.requestTimeoutMs,
-    connectionTimeout: config.requestTimeoutMs,
     // Node checks header/request deadlines on this interval (default 30 s): keep it under the deadline.
     http: { headersTimeout: config.headersTimeoutMs, connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(config.headersTimeoutMs / 2))) },
     // Our own onRequest hook answers during a drain, with an OpenAI-style body.

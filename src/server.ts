@@ -64,7 +64,10 @@ async function main(): Promise<void> {
   // The drain (grace) plus the pool's own close budget; past that the process is forced out.
   const hardDeadlineMs = 2 * config.shutdownGraceMs + 5000;
   const onShutdownProblem = (msg: unknown) => log.error({ msg }, 'shutdown problem');
-  closeWithGrace({ delay: hardDeadlineMs, logger: { error: onShutdownProblem }, onTimeout: () => exit(1) }, async ({ signal, err }) => {
+  // Crash signals are not shutdown requests: a SIGSEGV/SIGABRT must end the process with that
+  // signal so the supervisor restarts it (and clients see 1006), never drain it into exit 0.
+  const crashSignals = ['SIGSEGV', 'SIGBUS', 'SIGFPE', 'SIGILL', 'SIGABRT', 'SIGTRAP'];
+  closeWithGrace({ delay: hardDeadlineMs, skip: crashSignals as never, logger: { error: onShutdownProblem }, onTimeout: () => exit(1) }, async ({ signal, err }) => {
     if (err !== undefined) log.error({ err }, 'fatal error');
     await shutdown({ signal: signal ?? (err !== undefined ? 'error' : 'exit') });
     exit(stalled ? EXIT_STALL : err !== undefined ? 1 : 0);

@@ -27,7 +27,7 @@ interface Server {
 function start(env: Record<string, string>): Server {
   const child = spawn(process.execPath, [...TS_LOADER, 'src/server.ts'], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', HOST: '127.0.0.1', PORT: '0', KOKORO_WORKERS: '1', KOKORO_THREADS_PER_WORKER: '1', KOKORO_CANARY_INTERVAL_MS: '60000', ...env },
+    env: { PATH: process.env.PATH ?? '', TS_NODE_TRANSPILE_ONLY: '1', LOG_LEVEL: 'info', HOST: '127.0.0.1', PORT: '0', KOKORO_WORKERS: '1', KOKORO_THREADS_PER_WORKER: '1', KOKORO_CANARY_INTERVAL_MS: '60000', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: Array<Record<string, unknown>> = [];

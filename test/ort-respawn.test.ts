@@ -26,7 +26,7 @@ t.test(`A3: ${CYCLES} cycles of terminate -> new worker loads onnxruntime -> run
   // Each cycle terminates a worker that holds a live session (hung in JavaScript, where
   // terminating is safe) and makes Piscina load onnxruntime-node in a fresh thread.
   // A short deadline for the 9-character hang chunk, a generous one for the long healthy chunk.
-  const { pool, metrics } = await startPool({ workers: 1, runTimeoutBaseMs: 100, runTimeoutPerTokenMs: 25, runTimeoutMaxMs: 20_000, chunkRetries: 0 });
+  const { pool, metrics } = await startPool({ workers: 1, runTimeoutBaseMs: 100, runTimeoutPerTokenMs: 60, runTimeoutMaxMs: 20_000, chunkRetries: 0 });
   t.teardown(() => pool.close());
   const rss: number[] = [];
   for (let i = 0; i < CYCLES; i++) {

@@ -70,14 +70,14 @@ t.test('native stall: abandoned (never terminated), zombie tracked, readiness fa
   const { pool, metrics } = await startPool({ ...FAST_DEADLINES, chunkRetries: 0 });
   t.teardown(() => pool.close());
   const escalated = nextEvent<{ threadId: number; ageMs: number }>(pool, 'zombie_escalation', 10_000);
-  const failed = say(pool, '[[stall:5000]] Stuck.').catch((e: { code: string }) => e.code);
+  const failed = say(pool, '[[stall:12000]] Stuck.').catch((e: { code: string }) => e.code);
   const healthy = say(pool, 'Healthy alongside.', 'other');
   t.equal(await failed, 'tts_chunk_timeout');
   t.type(await healthy, 'object');
   const [stuck] = pool.health().zombies;
   t.equal(stuck?.kind, 'native', 'the thread is still inside native code, counted as a zombie');
   const zombie = await escalated;
-  t.ok(zombie.ageMs >= 400);
+  t.ok(zombie.ageMs >= 390, 'escalated only past the grace');
   const h = pool.health();
   t.equal(h.ready, false);
   t.ok(h.reasons.includes('worker_zombie'));
@@ -86,7 +86,7 @@ t.test('native stall: abandoned (never terminated), zombie tracked, readiness fa
   t.ok(both.every((o) => typeof o === 'object'), 'two chunks at once still succeed');
   t.equal(pool.health().liveWorkers, 3, 'an extra thread was spawned beside the stuck one');
   // When the native call returns the thread exits and the zombie is gone.
-  while (pool.health().zombies.length > 0) await nextEvent(pool, 'zombies_changed', 15_000);
+  while (pool.health().zombies.length > 0) await nextEvent(pool, 'zombies_changed', 60_000);
   await planRestored(pool);
   t.equal(pool.health().ready, true, 'ready again');
 });
