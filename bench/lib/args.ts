@@ -19,7 +19,7 @@ export const USAGE = `usage: npm run bench -- [--quick] [--json] [--model PATH] 
   --json    progress goes to stderr; the last stdout line is one JSON object with the figures
   --model   the ONNX model (default: KOKORO_MODEL, else models/synthetic/kokoro-synthetic.onnx)
   --only    run only these parts (figures of the others are reported as null)
-  --host    the host entry (default src/server.ts under tsx; a .js entry such as
+  --host    the host entry (npm run bench builds and passes dist/src/server.js; a .ts entry runs under tsx, a .js entry such as
             dist/src/server.js after npm run build runs on plain node)`;
 
 export class UsageError extends Error {
