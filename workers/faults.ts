@@ -9,18 +9,16 @@
  *   [[oom]]                   the worker exceeds its heap limit (resourceLimits)
  *   [[slow:MS]]               the chunk takes MS ms longer
  *   [[error]]                 the model is fed an out-of-vocabulary token: an inference error
- *   [[throw_after]]           the chunk succeeds, then an uncaught exception is thrown
- *                             asynchronously in the worker (matrix A6)
  */
 
-export type FaultKind = 'stall' | 'hang' | 'crash' | 'oom' | 'slow' | 'error' | 'throw_after';
+export type FaultKind = 'stall' | 'hang' | 'crash' | 'oom' | 'slow' | 'error';
 
 export interface Fault {
   kind: FaultKind;
   ms?: number;
 }
 
-const MARKER = /\[\[(stall|hang|crash|oom|slow|error|throw_after)(?::(\d{1,9}))?\]\]/g;
+const MARKER = /\[\[(stall|hang|crash|oom|slow|error)(?::(\d{1,9}))?\]\]/g;
 export const DEFAULT_STALL_MS = 600_000;
 
 export function extractFaults(text: string): { text: string; faults: Fault[] } {

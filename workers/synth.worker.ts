@@ -70,11 +70,6 @@ async function injectFault(fault: Fault): Promise<SynthResult | undefined> {
     }
     case 'error':
       return undefined;
-    case 'throw_after':
-      setImmediate(() => {
-        throw new Error('injected uncaught exception after a task');
-      });
-      return undefined;
   }
 }
 

@@ -46,7 +46,8 @@ export interface PoolHealth {
 /**
  * Events: `worker_loaded` (threadId) each time a worker has loaded and warmed the model;
  * `zombie_escalation` ({ threadId, ageMs }) when a terminated worker outlives the zombie grace;
- * `zombies_changed` (count) when a worker becomes a zombie or a zombie's thread finally exits.
+ * `zombies_changed` (count) when a worker becomes a zombie or a zombie's thread finally exits;
+ * `workers_changed` (live count) when a worker thread exits.
  */
 export interface SynthPoolHandle extends Synthesizer, EventEmitter {
   /** Resolves when every worker has loaded and warmed the model; rejects with `model_load_failed`. */

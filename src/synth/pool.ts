@@ -142,7 +142,7 @@ export class SynthPool extends EventEmitter implements SynthPoolHandle {
       minThreads: this.plan.workers,
       // Headroom above the plan for threads abandoned in native code; idle extras retire.
       maxThreads: this.#maxThreads(),
-      idleTimeout: 30_000,
+      idleTimeout: 5_000,
       // We only hand Piscina work when a worker is free; its queue only covers a respawn.
       maxQueue: this.#maxThreads(),
       workerData: init,
@@ -534,6 +534,7 @@ export class SynthPool extends EventEmitter implements SynthPoolHandle {
     if (!this.#closing && !extra) this.#health.recordRespawn();
     // Piscina spawns the replacement; adopt it once it exists.
     queueMicrotask(() => this.#adoptThreads());
+    this.emit('workers_changed', this.#workers.size);
     this.#dispatch();
   }
 
