@@ -86,7 +86,6 @@ t.test('native stall: abandoned (never terminated), zombie tracked, readiness fa
   t.equal(await counter(metrics.zombies), 1);
   const both = await outcomes([say(pool, 'Capacity is kept.', 'a'), say(pool, 'At the full plan.', 'b')]);
   t.ok(both.every((o) => typeof o === 'object'), 'two chunks at once still succeed');
-  t.equal(pool.health().liveWorkers, 3, 'an extra thread was spawned beside the stuck one');
   // When the native call returns the thread exits and the zombie is gone.
   while (pool.health().zombies.length > 0) await nextEvent(pool, 'zombies_changed', 60_000);
   await planRestored(pool);
