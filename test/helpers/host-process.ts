@@ -3,25 +3,46 @@
  * suite and the soak: started, observed from outside (its pino log lines, its probes,
  * /metrics, /proc/<pid>), signalled and stopped.
  *
- * Why a TypeScript loader rather than `--import tsx`: the pool's worker threads inherit
- * the host's execArgv, and on Node 20 tsx's hooks do not reach worker threads, whereas
- * the ts-node loader tap uses does. TS_NODE_TRANSPILE_ONLY keeps ts-node from
- * type-checking the whole tree on every start (that alone costs seconds per host).
+ * It runs the compiled host (dist/, which `npm test`'s pretest builds), as production and
+ * the Dockerfile do. A TypeScript loader would work too (worker threads inherit it), but
+ * it costs about 3 s per host start and per respawned worker thread on 2 vCPUs, enough to
+ * push a loaded CI runner past the suite's bounded waits. A dist/ older than the sources
+ * is refused with the command that fixes it, so a test never runs yesterday's host.
  *
  * Every child is killed with SIGKILL when the current process exits, so a failed test
  * never leaves a host holding a port or a core.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { ROOT, SYNTHETIC_MODEL } from './paths.ts';
 
-export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const SYNTHETIC_MODEL = `${ROOT}models/synthetic/kokoro-synthetic.onnx`;
-export const STALL_MODEL = `${ROOT}models/synthetic/kokoro-stall.onnx`;
-const TS_LOADER = `--import=${import.meta.resolve('@tapjs/typescript/import')}`;
+export { ROOT, STALL_MODEL, SYNTHETIC_MODEL } from './paths.ts';
+
+const ENTRY = `${ROOT}dist/src/server.js`;
+
+/** The newest modification time of a .ts file under `dir` (recursively), in ms. */
+function newestSource(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile() && entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(`${entry.parentPath}/${entry.name}`).mtimeMs);
+  }
+  return newest;
+}
+
+/** Throws unless dist/ was built after the last change to the host's sources. */
+function assertBuilt(): void {
+  let builtAt: number;
+  try {
+    builtAt = statSync(ENTRY).mtimeMs;
+  } catch {
+    throw new Error(`${ENTRY} is missing: run \`npm run build\` (npm test does it first)`);
+  }
+  const changedAt = Math.max(newestSource(`${ROOT}src`), newestSource(`${ROOT}workers`));
+  if (changedAt > builtAt) throw new Error('dist/ is older than src/ or workers/: run `npm run build` (npm test does it first)');
+}
 
 export type LogLine = Record<string, unknown> & { msg?: string; time?: number; level?: number };
 
@@ -87,8 +108,8 @@ export class HostProcess {
 
   private constructor(env: Record<string, string>, keepLines: number) {
     this.#keep = keepLines;
-    const childEnv: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', TS_NODE_TRANSPILE_ONLY: '1', ...BASE_ENV, ...env };
-    this.child = spawn(process.execPath, [TS_LOADER, 'src/server.ts'], { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    const childEnv: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', ...BASE_ENV, ...env };
+    this.child = spawn(process.execPath, [ENTRY], { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     if (this.child.pid === undefined) throw new Error('the host process could not be spawned');
     this.pid = this.child.pid;
     live.add(this.child);
@@ -110,6 +131,7 @@ export class HostProcess {
 
   /** Spawns the host without waiting for it. */
   static spawn(opts: HostOptions = {}): HostProcess {
+    assertBuilt();
     return new HostProcess(opts.env ?? {}, opts.keepLines ?? 20_000);
   }
 

@@ -3,10 +3,10 @@ import { Registry } from 'prom-client';
 import { testConfig, type Config } from '../../src/config.ts';
 import { createMetrics, type Metrics } from '../../src/metrics.ts';
 import { SynthPool, type PoolLogger } from '../../src/synth/pool.ts';
+import { STALL_MODEL, SYNTHETIC_MODEL } from './paths.ts';
 
-export const ROOT = new URL('../../', import.meta.url).pathname;
-export const SYNTHETIC_MODEL = `${ROOT}models/synthetic/kokoro-synthetic.onnx`;
-export const STALL_MODEL = `${ROOT}models/synthetic/kokoro-stall.onnx`;
+export { ROOT, STALL_MODEL, SYNTHETIC_MODEL } from './paths.ts';
+
 
 export interface LogLine {
   level: string;

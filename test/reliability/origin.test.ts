@@ -76,6 +76,7 @@ t.test('C1 origin regression: green while broken', async (t) => {
   t.equal((await host.readyz()).status, 200, 'ready before the fault');
   const t0 = performance.now();
   const probes = probeTimeline(host, t0);
+  t.teardown(probes.stop);
   // Every worker (W = 2) stuck inside onnxruntime at once.
   a.send({ type: 'speak', text: `[[stall:${STALL_MS}]] Stuck one.`, turn_id: 'stuck-a' });
   b.send({ type: 'speak', text: `[[stall:${STALL_MS}]] Stuck two.`, turn_id: 'stuck-b' });
@@ -83,6 +84,11 @@ t.test('C1 origin regression: green while broken', async (t) => {
     t.match(await client.json('error', RUN_MS + 10_000), { code: 'tts_chunk_timeout', index: 0 }, 'the stalled chunk fails at its deadline');
     t.match(await client.json('tts_done'), { chunks: 1, failed: 1 });
   }
+  // Each thread became a zombie when its chunk was abandoned, before its client heard of it,
+  // so from here on, past the grace, both are overdue. (Readiness turns at the first
+  // overdue one; fail-fast needs every worker overdue. On a loaded runner the two stalls
+  // can start far enough apart for the test to see one without the other.)
+  const bothOverdueAt = performance.now() + ZOMBIE_GRACE_MS;
   // Readiness must turn within its bound: the run deadline, the zombie grace, two probe intervals (plus scheduling slack).
   const bound = RUN_MS + ZOMBIE_GRACE_MS + 2 * PROBE_EVERY_MS + 3000;
   const notReady = await until(async () => {
@@ -93,6 +99,7 @@ t.test('C1 origin regression: green while broken', async (t) => {
   t.equal((notReady.body.pool as Record<string, number>).zombies, 2, 'both stuck threads are counted');
 
   // New work fails fast instead of waiting behind the stuck threads.
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, bothOverdueAt - performance.now())));
   const started = performance.now();
   late.send({ type: 'speak', text: 'New work while every worker is stuck.', turn_id: 'late' });
   const lateErrors = await late.until((d) => d.type === 'tts_done', 3000);
@@ -131,6 +138,8 @@ t.test('C1 origin regression: green while broken', async (t) => {
 });
 
 t.test('A16 native crash of the whole process: clients see 1006, a restarted host is ready and serves', async (t) => {
+  // Independent of how C1 ended: its stalls may still be running.
+  await until(async () => ((await host.readyz()).status === 200 ? true : undefined), STALL_MS + 30_000, 'ready before the crash');
   const client = await open(t, host);
   client.send({ type: 'speak', text: 'This turn is cut by a crash. It has a few chunks. Three of them.', turn_id: 'cut' });
   await client.json('tts_meta', 30_000);
