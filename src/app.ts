@@ -38,9 +38,6 @@ declare module 'fastify' {
   }
 }
 
-/** Event-loop delay past which HTTP synthesis is refused with 503 (matrix B22). */
-const MAX_EVENT_LOOP_DELAY_MS = 1000;
-
 export async function buildApp(config: Config, deps: AppDeps = {}): Promise<FastifyInstance> {
   const app = Fastify({
     logger: loggerOptions(config),
@@ -104,7 +101,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   await app.register(async (scoped) => {
     // Scoped to synthesis: probes and metrics must keep answering under pressure.
     await scoped.register(underPressure, {
-      maxEventLoopDelay: MAX_EVENT_LOOP_DELAY_MS,
+      maxEventLoopDelay: config.maxEventLoopDelayMs,
       retryAfter: 5,
       pressureHandler: (_request, reply, type) => {
         reply.header('retry-after', '5');

@@ -51,6 +51,8 @@ const SPEC = {
   requestTimeoutMs: { env: 'KOKORO_REQUEST_TIMEOUT_MS', kind: 'int', min: 1000, default: 120000 },
   headersTimeoutMs: { env: 'KOKORO_HEADERS_TIMEOUT_MS', kind: 'int', min: 100, default: 10000 },
   shutdownGraceMs: { env: 'KOKORO_SHUTDOWN_GRACE_MS', kind: 'int', min: 0, default: 10000 },
+  // Past this event-loop delay, HTTP synthesis answers 503 + Retry-After (matrix B22); 0 turns the check off.
+  maxEventLoopDelayMs: { env: 'KOKORO_MAX_EVENT_LOOP_DELAY_MS', kind: 'int', min: 0, default: 1000 },
   // model and workers
   modelPath: { env: 'KOKORO_MODEL', kind: 'string' },
   workers: { env: 'KOKORO_WORKERS', kind: 'int', min: 1, max: 256 },

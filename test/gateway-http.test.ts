@@ -115,3 +115,32 @@ t.test('with an API key: 401 without it on API routes; probes and metrics stay o
   const speech = await fetch(`${host.base}/v1/audio/speech`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
   t.equal(speech.status, 401, 'auth runs before validation');
 });
+
+t.test('past KOKORO_MAX_EVENT_LOOP_DELAY_MS, HTTP synthesis answers 503 overloaded with Retry-After; probes stay 200 (B22)', async (t) => {
+  const host = await startHost(t, { maxEventLoopDelayMs: 50 });
+  const speak = () => fetch(`${host.base}/v1/audio/speech`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'tts-1', input: 'Hello.', voice: 'alloy', response_format: 'wav' }) });
+  t.equal((await speak()).status, 200, 'served while the loop is free');
+  // Starve this process's event loop (the app's too) for 2.5 s: 200 ms blocks with one loop
+  // turn between them. Every 1 s under-pressure sample inside that window averages ~200 ms of
+  // delay, whatever its phase (one long block would be averaged with the free ticks before it).
+  const end = performance.now() + 2500;
+  while (performance.now() < end) {
+    const blockEnd = performance.now() + 200;
+    while (performance.now() < blockEnd);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  const refused = await speak();
+  t.equal(refused.status, 503);
+  t.ok(refused.headers.get('retry-after') !== null, 'with Retry-After');
+  t.match(await json(refused), { error: { code: 'overloaded' } });
+  t.equal((await fetch(`${host.base}/healthz`)).status, 200, 'liveness is exempt');
+  t.equal((await fetch(`${host.base}/metrics`)).status, 200, 'metrics are exempt');
+  // The next sample, a second later with a free loop, lifts it.
+  const deadline = performance.now() + 5000;
+  let status = 503;
+  while (status === 503 && performance.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    status = (await speak()).status;
+  }
+  t.equal(status, 200, 'served again once the loop is free');
+});

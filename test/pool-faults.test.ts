@@ -50,6 +50,20 @@ for (const { marker, code, respawns } of cases) {
   });
 }
 
+t.test('A6 an uncaught exception after a task is counted and the thread replaced', async (t) => {
+  const { pool, metrics } = await startPool(FAST_DEADLINES);
+  t.teardown(() => pool.close());
+  const gone = nextEvent<number>(pool, 'workers_changed', 30_000);
+  const out = await say(pool, '[[throw_after]] The chunk itself is fine.');
+  t.ok(out.pcm.length > 0, 'the audio came back before the throw');
+  t.ok((await gone) < pool.plan.workers, 'the thread that threw has exited');
+  await planRestored(pool);
+  t.equal(await counter(metrics.poolErrors), 1, "the pool 'error' was handled and counted");
+  t.equal(pool.health().respawns, 1, 'and the thread was replaced');
+  t.equal(pool.health().liveWorkers, pool.plan.workers);
+  t.type(await say(pool, 'The next one works.'), 'object');
+});
+
 t.test('[[slow:MS]] only delays the chunk', async (t) => {
   const { pool, metrics } = await startPool(FAST_DEADLINES);
   t.teardown(() => pool.close());

@@ -9,16 +9,18 @@
  *   [[oom]]                   the worker exceeds its heap limit (resourceLimits)
  *   [[slow:MS]]               the chunk takes MS ms longer
  *   [[error]]                 the model is fed an out-of-vocabulary token: an inference error
+ *   [[throw_after]]           the chunk succeeds, then an uncaught exception is thrown on the
+ *                             worker's next macrotask (after Piscina has posted the result)
  */
 
-export type FaultKind = 'stall' | 'hang' | 'crash' | 'oom' | 'slow' | 'error';
+export type FaultKind = 'stall' | 'hang' | 'crash' | 'oom' | 'slow' | 'error' | 'throw_after';
 
 export interface Fault {
   kind: FaultKind;
   ms?: number;
 }
 
-const MARKER = /\[\[(stall|hang|crash|oom|slow|error)(?::(\d{1,9}))?\]\]/g;
+const MARKER = /\[\[(stall|hang|crash|oom|slow|error|throw_after)(?::(\d{1,9}))?\]\]/g;
 export const DEFAULT_STALL_MS = 600_000;
 
 export function extractFaults(text: string): { text: string; faults: Fault[] } {
@@ -39,6 +41,13 @@ export function busyLoopForever(): never {
   for (;;) {
     // Deliberately spin: only Worker.terminate() ends this.
   }
+}
+
+/** An uncaught exception outside any task: the thread dies after its result went out. */
+export function throwAfterReturn(): void {
+  setImmediate(() => {
+    throw new Error('injected fault: an uncaught exception after the task returned');
+  });
 }
 
 export function exhaustHeap(): never {

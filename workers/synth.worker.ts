@@ -11,7 +11,7 @@ import { Piscina } from 'piscina';
 import type { SynthRequest, SynthResult, WorkerEvent, WorkerInit } from '../src/shared/protocol.ts';
 import { claimSlot, enterNative, leaveNative } from '../src/shared/native-slots.ts';
 import { parseVoice } from '../src/shared/voices.ts';
-import { DEFAULT_STALL_MS, blockFor, busyLoopForever, exhaustHeap, extractFaults, type Fault } from './faults.ts';
+import { DEFAULT_STALL_MS, blockFor, busyLoopForever, exhaustHeap, extractFaults, throwAfterReturn, type Fault } from './faults.ts';
 import { openSession, type KokoroSession } from './kokoro/session.ts';
 import { KokoroSynthesizer, SynthesisRefused } from './kokoro/synthesizer.ts';
 import { SAMPLE_RATE } from './kokoro/tokenizer.ts';
@@ -69,6 +69,7 @@ async function injectFault(fault: Fault): Promise<SynthResult | undefined> {
       return undefined;
     }
     case 'error':
+    case 'throw_after':
       return undefined;
   }
 }
@@ -88,6 +89,7 @@ export default async function synthesize(req: SynthRequest): Promise<SynthResult
 
   let text = req.text;
   let corrupt = false;
+  let throwAfter = false;
   if (init.faultInjection && text !== undefined) {
     const found = extractFaults(text);
     text = found.text;
@@ -95,6 +97,7 @@ export default async function synthesize(req: SynthRequest): Promise<SynthResult
       const early = await injectFault(fault);
       if (early !== undefined) return early;
       corrupt ||= fault.kind === 'error';
+      throwAfter ||= fault.kind === 'throw_after';
     }
   }
   if (req.phonemes === undefined && (text === undefined || text.trim() === '')) return fail('empty_text', 'the text is empty');
@@ -112,6 +115,7 @@ export default async function synthesize(req: SynthRequest): Promise<SynthResult
       phonemes: out.phonemes,
       timings: { phonemizeMs: out.phonemizeMs, inferenceMs: out.inferenceMs },
     };
+    if (throwAfter) throwAfterReturn();
     return transferred(result, out.pcm);
   } catch (err) {
     if (err instanceof SynthesisRefused) return fail(err.code, err.message, err.tokens);

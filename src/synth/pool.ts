@@ -26,6 +26,7 @@ import { TtsError } from '../errors.ts';
 import type { Metrics } from '../metrics.ts';
 import { SLOT_NATIVE, claimForTermination, createSlots, releaseSlot } from '../shared/native-slots.ts';
 import { isWorkerEvent, type SynthRequest, type SynthResult, type WorkerEvent, type WorkerInit } from '../shared/protocol.ts';
+import { estimateTokens } from '../shared/token-estimate.ts';
 import { parseVoice } from '../shared/voices.ts';
 import { readCpuFacts, planPool } from './cpu-budget.ts';
 import { FairQueue } from './fair-queue.ts';
@@ -71,10 +72,13 @@ interface Job {
   onAbort?: () => void;
 }
 
-/** Run deadline for a chunk: a base plus a per-token allowance, capped. Tokens are estimated from text. */
+/**
+ * Run deadline for a chunk: a base plus a per-token allowance, capped. The tokens are the
+ * chunker's pessimistic estimate from the text (the worker has not phonemized it yet when
+ * the deadline is armed), so digits, symbols and emoji get the time they really need.
+ */
 export function runDeadlineMs(config: Pick<Config, 'runTimeoutBaseMs' | 'runTimeoutPerTokenMs' | 'runTimeoutMaxMs'>, text: string): number {
-  const estimatedTokens = Math.ceil(text.length * 1.5);
-  return Math.min(config.runTimeoutMaxMs, config.runTimeoutBaseMs + config.runTimeoutPerTokenMs * estimatedTokens);
+  return Math.min(config.runTimeoutMaxMs, config.runTimeoutBaseMs + config.runTimeoutPerTokenMs * estimateTokens(text));
 }
 
 export class SynthPool extends EventEmitter implements SynthPoolHandle {
@@ -149,6 +153,12 @@ export class SynthPool extends EventEmitter implements SynthPoolHandle {
       resourceLimits: { maxOldGenerationSizeMb: this.#config.workerHeapMb },
       closeTimeout: this.#config.shutdownGraceMs,
       recordTiming: false,
+      // Piscina's default ('sync') halts an idle worker's event loop in Atomics.wait, so an
+      // error a worker raises after its task (a timer, a late rejection: matrix A6) would
+      // only surface when the next chunk arrives, and kill that chunk. 'async' keeps the
+      // loop turning between tasks: the thread dies while idle and is replaced. The cost, a
+      // microtask hop per task, is nothing beside a chunk's tens of milliseconds.
+      atomics: 'async',
     });
     this.#piscina = piscina;
     piscina.on('message', (msg: unknown) => {
