@@ -34,7 +34,7 @@ export async function runNaive(opts: NaiveOptions): Promise<NaiveResult> {
   const args = SERVER.endsWith('.ts') ? ['--import', 'tsx', SERVER] : [SERVER];
   const env = { PATH: process.env.PATH ?? '', NAIVE_PORT: String(port), NAIVE_MODEL: opts.modelPath, NAIVE_THREADS: String(opts.threads) };
   progress(`naive: starting the main-thread server (${opts.threads} intra-op threads) on 127.0.0.1:${port}`);
-  const child = new Child('naive server', args, env, opts.root);
+  const child = new Child({ name: 'naive server', args, env, cwd: opts.root });
   const base = `http://127.0.0.1:${port}`;
   const clients: HttpLoadClient[] = [];
   const prober = new Prober(`${base}/healthz`);

@@ -6,6 +6,7 @@
  *
  *   npm run soak -- --minutes 30 [--workers 2] [--load 0.7] [--fault-rate 0.01]
  *                   [--sample-s 5] [--abuse-every-s 60] [--seed 1] [--arena on|off]
+ *                   [--malloc-arena-max N]   (glibc's MALLOC_ARENA_MAX for the host; 0: unset)
  *
  * CSV (bench/results/soak-<timestamp>.csv), one row per sample: seconds since the load
  * began, host RSS, threads (/proc/<pid>/status), fds (/proc/<pid>/fd), event-loop p99
@@ -36,10 +37,11 @@ interface Options {
   abuseEveryS: number;
   seed: number;
   arena: boolean;
+  mallocArenaMax: number;
 }
 
 function parseArgs(argv: readonly string[]): Options {
-  const o: Options = { minutes: 10, workers: 2, load: 0.7, faultRate: 0.01, sampleS: 5, abuseEveryS: 60, seed: 1, arena: false };
+  const o: Options = { minutes: 10, workers: 2, load: 0.7, faultRate: 0.01, sampleS: 5, abuseEveryS: 60, seed: 1, arena: false, mallocArenaMax: 0 };
   const numeric: Record<string, keyof Options> = {
     '--minutes': 'minutes',
     '--workers': 'workers',
@@ -48,6 +50,7 @@ function parseArgs(argv: readonly string[]): Options {
     '--sample-s': 'sampleS',
     '--abuse-every-s': 'abuseEveryS',
     '--seed': 'seed',
+    '--malloc-arena-max': 'mallocArenaMax',
   };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i]!.split('=', 2) as [string, string | undefined];
@@ -281,10 +284,10 @@ async function main(): Promise<number> {
   const csvPath = `${root}bench/results/soak-${stamp}.csv`;
   const log = (msg: string): void => void process.stdout.write(`[soak] ${msg}\n`);
 
-  log(`starting the host: ${o.workers} workers, arena ${o.arena ? 'on' : 'off'}`);
+  log(`starting the host: ${o.workers} workers, arena ${o.arena ? 'on' : 'off'}, MALLOC_ARENA_MAX ${o.mallocArenaMax || 'unset'}`);
   const host = await HostProcess.start({
     keepLines: 2000,
-    env: { KOKORO_WORKERS: String(o.workers), KOKORO_CPU_MEM_ARENA: o.arena ? '1' : '0', KOKORO_MAX_CONNECTIONS: String(MAX_CONNECTIONS + 8) },
+    env: { KOKORO_WORKERS: String(o.workers), KOKORO_CPU_MEM_ARENA: o.arena ? '1' : '0', KOKORO_MAX_CONNECTIONS: String(MAX_CONNECTIONS + 8), ...(o.mallocArenaMax > 0 ? { MALLOC_ARENA_MAX: String(o.mallocArenaMax) } : {}) },
   });
   const onSignal = () => host.kill('SIGKILL');
   process.once('SIGINT', onSignal);

@@ -21,6 +21,7 @@ import { Lifecycle } from './gateway/lifecycle.ts';
 import { registerMetricsRoutes } from './gateway/metrics-route.ts';
 import { registerSpeechRoute } from './gateway/speech-route.ts';
 import { registerVoicesRoutes } from './gateway/voices-route.ts';
+import { WsAdmission } from './gateway/ws-admission.ts';
 import { registerWsRoute } from './gateway/ws-route.ts';
 import { loggerOptions } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
@@ -57,7 +58,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   const { synth, routerState } = synthesizerFor(config, pool, app.log);
   const lifecycle = new Lifecycle();
   const eventLoop = new EventLoopMonitor(metrics.registry);
-  const ctx: GatewayContext = { config, pool, synth, metrics, lifecycle, eventLoop, ...(routerState !== undefined ? { routerState } : {}) };
+  const admission = new WsAdmission(config, lifecycle, metrics);
+  const ctx: GatewayContext = { config, pool, synth, metrics, lifecycle, admission, eventLoop, ...(routerState !== undefined ? { routerState } : {}) };
   app.decorate('gateway', ctx);
   logRouterPlan(config, app.log);
 

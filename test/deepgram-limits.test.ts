@@ -133,6 +133,23 @@ t.test('the connection cap refuses the extra upgrade with 503 overloaded', async
   t.match(await next.json('Metadata'), { type: 'Metadata' }, 'a closed session gives its slot back');
 });
 
+t.test('the cap is host-wide: native and Deepgram sessions count against one KOKORO_MAX_CONNECTIONS', async (t) => {
+  const host = await startHost(t, { maxConnections: 2 });
+  const native = await WsClient.open(host.wsUrl);
+  t.teardown(() => native.ws.terminate());
+  await native.json('ready');
+  const speak = await SpeakClient.open(t, wsBase(host.base));
+  await speak.json('Metadata');
+  await t.rejects(SpeakClient.open(t, wsBase(host.base)), /503/, 'a third Deepgram session is refused');
+  await t.rejects(WsClient.open(host.wsUrl), /503/, 'and so is a third native one');
+  t.match(await host.metrics.registry.getSingleMetricAsString('kokoro_ws_connections'), /protocol="v1"} 1[\s\S]*protocol="deepgram"} 1/);
+  const lifecycle = host.app.gateway.lifecycle;
+  native.close();
+  while (lifecycle.size > 1) await once(lifecycle, 'changed');
+  const next = await SpeakClient.open(t, wsBase(host.base));
+  t.match(await next.json('Metadata'), { type: 'Metadata' }, "the native session's slot went to a Deepgram one");
+});
+
 t.test('a reader over the hard limit past the grace is closed with 1008 and its work cancelled', async (t) => {
   const host = await startHost(t, { wsHighWaterBytes: 1024, wsHardLimitBytes: 2048, wsSlowReaderGraceMs: 200 }, { samplesPerChar: 24000 });
   const { client, id } = await rawSession(t, host.base);

@@ -1,14 +1,34 @@
 /**
- * Child processes of the bench (the naive server, the host). Every child is registered
- * here and killed when the bench ends, fails or is interrupted, so a run never leaves a
- * server holding a port or CPU behind it.
+ * A Node child process that logs JSON lines (pino), for every harness that runs one: the
+ * bench (the naive server, the host), the reliability suite and the soak
+ * (test/helpers/host-process.ts). It keeps the recent log lines and stderr, lets a caller
+ * wait for a matching line with a bound, and is killed with SIGKILL when this process
+ * exits, so a failed run never leaves a server holding a port or a core.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 
-export type LogLine = Record<string, unknown> & { msg?: string; time?: number };
+export type LogLine = Record<string, unknown> & { msg?: string; time?: number; level?: number };
+
+export interface ExitStatus {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface ChildOptions {
+  /** Names the child in error messages. */
+  name: string;
+  /** Arguments to `node`: the entry and its flags. */
+  args: readonly string[];
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  /** JSON log lines kept for `lines()` and `line()`; older ones are dropped (a soak logs a lot). */
+  keepLines?: number;
+  /** stderr lines kept. */
+  keepStderr?: number;
+}
 
 interface Waiter {
   match: (line: LogLine) => boolean;
@@ -17,45 +37,52 @@ interface Waiter {
   timer: NodeJS.Timeout;
 }
 
-/** Lines kept per child for `find()`; older ones are dropped (a soak logs a lot). */
-const KEPT_LINES = 5000;
-const STDERR_KEPT = 50;
+const children = new Set<Child>();
+process.once('exit', killAllChildren);
 
 export class Child {
   readonly name: string;
   readonly process: ChildProcess;
-  readonly exited: Promise<number | null>;
+  readonly pid: number;
+  readonly exited: Promise<ExitStatus>;
+  /** The last `keepStderr` lines of stderr. */
+  readonly stderr: string[] = [];
   readonly #lines: LogLine[] = [];
-  readonly #stderr: string[] = [];
+  readonly #keepLines: number;
+  readonly #keepStderr: number;
   readonly #waiters = new Set<Waiter>();
   readonly #listeners = new Set<(line: LogLine) => void>();
 
-  constructor(name: string, args: readonly string[], env: NodeJS.ProcessEnv, cwd: string) {
-    this.name = name;
-    this.process = spawn(process.execPath, [...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    this.exited = once(this.process, 'exit').then(([code]) => code as number | null);
-    createInterface({ input: this.process.stdout! }).on('line', (text) => this.#onLine(text));
-    createInterface({ input: this.process.stderr! }).on('line', (text) => {
-      this.#stderr.push(text);
-      if (this.#stderr.length > STDERR_KEPT) this.#stderr.shift();
-    });
-    void this.exited.then((code) => {
+  constructor(opts: ChildOptions) {
+    this.name = opts.name;
+    this.#keepLines = opts.keepLines ?? 5000;
+    this.#keepStderr = opts.keepStderr ?? 200;
+    this.process = spawn(process.execPath, [...opts.args], { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    if (this.process.pid === undefined) throw new Error(`${this.name} could not be spawned`);
+    this.pid = this.process.pid;
+    children.add(this);
+    this.exited = once(this.process, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
+    void this.exited.then((status) => {
+      children.delete(this);
       for (const w of this.#waiters) {
         clearTimeout(w.timer);
-        w.reject(new Error(`${this.name} exited (code ${code}) first; stderr: ${this.stderrTail()}`));
+        w.reject(new Error(`${this.name} exited (${status.signal ?? status.code}) first; stderr: ${this.stderrTail()}`));
       }
       this.#waiters.clear();
     });
-    children.add(this);
-    void this.exited.then(() => children.delete(this));
+    createInterface({ input: this.process.stdout! }).on('line', (text) => this.#onLine(text));
+    createInterface({ input: this.process.stderr! }).on('line', (text) => {
+      this.stderr.push(text);
+      if (this.stderr.length > this.#keepStderr) this.stderr.shift();
+    });
   }
 
   get running(): boolean {
     return this.process.exitCode === null && this.process.signalCode === null;
   }
 
-  stderrTail(): string {
-    return this.#stderr.slice(-10).join('\n');
+  stderrTail(lines = 20): string {
+    return this.stderr.slice(-lines).join('\n');
   }
 
   /** Calls `fn` for every later JSON log line; returns the unsubscribe. */
@@ -64,21 +91,24 @@ export class Child {
     return () => this.#listeners.delete(fn);
   }
 
-  find(match: (line: LogLine) => boolean): LogLine | undefined {
-    return this.#lines.find(match);
+  /** Kept log lines matching `match`. */
+  lines(match: (line: LogLine) => boolean = () => true): LogLine[] {
+    return this.#lines.filter(match);
   }
 
-  /** The first line (already seen or later) matching `match`, within `timeoutMs`. */
-  line(match: (line: LogLine) => boolean, timeoutMs: number, what = 'a log line'): Promise<LogLine> {
-    const seen = this.find(match);
-    if (seen !== undefined) return Promise.resolve(seen);
-    return this.nextLine(match, timeoutMs, what);
+  /** The first kept line matching `match`, or the next one to arrive within `timeoutMs`. */
+  line(match: (line: LogLine) => boolean, timeoutMs: number, what = 'a matching log line'): Promise<LogLine> {
+    const seen = this.#lines.find(match);
+    return seen !== undefined ? Promise.resolve(seen) : this.nextLine(match, timeoutMs, what);
   }
 
-  /** The next line from now on matching `match`, within `timeoutMs`. */
-  nextLine(match: (line: LogLine) => boolean, timeoutMs: number, what = 'a log line'): Promise<LogLine> {
+  /**
+   * The next line from now on matching `match`, within `timeoutMs`. Register it before
+   * causing the event; a caller that fails before awaiting it leaves no unhandled rejection.
+   */
+  nextLine(match: (line: LogLine) => boolean, timeoutMs: number, what = 'a matching log line'): Promise<LogLine> {
     if (!this.running) return Promise.reject(new Error(`${this.name} is not running; stderr: ${this.stderrTail()}`));
-    return new Promise((resolve, reject) => {
+    const line = new Promise<LogLine>((resolve, reject) => {
       const waiter: Waiter = {
         match,
         resolve,
@@ -90,15 +120,24 @@ export class Child {
       };
       this.#waiters.add(waiter);
     });
+    line.catch(() => undefined);
+    return line;
   }
 
-  /** SIGTERM, then SIGKILL after `graceMs`. Resolves once the process is gone. */
-  async stop(graceMs = 5000): Promise<void> {
-    if (!this.running) return;
-    this.process.kill('SIGTERM');
-    const timer = setTimeout(() => this.process.kill('SIGKILL'), graceMs);
-    await this.exited;
-    clearTimeout(timer);
+  kill(signal: NodeJS.Signals): void {
+    if (this.running) this.process.kill(signal);
+  }
+
+  /** SIGTERM (a graceful drain), SIGKILL after `graceMs`; resolves with how it ended. */
+  async stop(graceMs = 5000): Promise<ExitStatus> {
+    if (this.running) {
+      this.process.kill('SIGTERM');
+      const timer = setTimeout(() => this.kill('SIGKILL'), graceMs);
+      const status = await this.exited;
+      clearTimeout(timer);
+      return status;
+    }
+    return this.exited;
   }
 
   #onLine(text: string): void {
@@ -111,7 +150,7 @@ export class Child {
       return;
     }
     this.#lines.push(line);
-    if (this.#lines.length > KEPT_LINES) this.#lines.shift();
+    if (this.#lines.length > this.#keepLines) this.#lines.shift();
     for (const fn of this.#listeners) fn(line);
     for (const w of [...this.#waiters]) {
       if (!w.match(line)) continue;
@@ -122,18 +161,14 @@ export class Child {
   }
 }
 
-const children = new Set<Child>();
-
 /** Process ids of the children still running. */
 export function childPids(): number[] {
-  return [...children].filter((c) => c.running && c.process.pid !== undefined).map((c) => c.process.pid!);
+  return [...children].filter((c) => c.running).map((c) => c.pid);
 }
 
 /** Kills every child still running (SIGKILL: used on the way out). */
 export function killAllChildren(): void {
-  for (const child of children) {
-    if (child.running) child.process.kill('SIGKILL');
-  }
+  for (const child of children) child.kill('SIGKILL');
 }
 
 /** A TCP port that was free a moment ago on 127.0.0.1. */
@@ -158,7 +193,7 @@ export async function waitHttpOk(url: string, child: Child, timeoutMs: number): 
   let delay = 50;
   let last = 'no answer';
   while (performance.now() < deadline) {
-    if (!child.running) throw new Error(`${child.name} exited (code ${child.process.exitCode}) before ${url} was ready; stderr: ${child.stderrTail()}`);
+    if (!child.running) throw new Error(`${child.name} exited (code ${child.process.exitCode ?? child.process.signalCode}) before ${url} was ready; stderr: ${child.stderrTail()}`);
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
       await res.arrayBuffer();

@@ -1,5 +1,5 @@
 /**
- * The real host (`node --import tsx src/server.ts`) as a child process on a port picked
+ * The real host (the compiled dist/src/server.js, or src/server.ts under tsx) as a child process on a port picked
  * here, and the three views into it the bench reads: /debug/eventloop, /metrics (RSS)
  * and its pino log lines.
  */
@@ -60,7 +60,7 @@ export class Host {
       ...(opts.plan !== undefined ? { KOKORO_WORKERS: String(opts.plan.workers), KOKORO_THREADS_PER_WORKER: String(opts.plan.threads) } : {}),
       ...opts.env,
     });
-    const child = new Child('host', entry.endsWith('.ts') ? ['--import', 'tsx', entry] : [entry], env, opts.root);
+    const child = new Child({ name: 'host', args: entry.endsWith('.ts') ? ['--import', 'tsx', entry] : [entry], env, cwd: opts.root });
     // A healthy host logs no error while it starts; the first one (a worker that cannot
     // load, say) fails the start at once instead of after the whole readiness timeout.
     let unsubscribe: () => void = () => undefined;
@@ -106,7 +106,7 @@ export class Host {
   }
 
   /** SIGTERM (graceful drain), SIGKILL after `graceMs`. */
-  stop(graceMs = 15_000): Promise<void> {
-    return this.child.stop(graceMs);
+  async stop(graceMs = 15_000): Promise<void> {
+    await this.child.stop(graceMs);
   }
 }

@@ -7,6 +7,7 @@ import type { SynthPoolHandle } from '../synth/pool-types.ts';
 import type { Synthesizer } from '../synth/types.ts';
 import type { EventLoopMonitor } from './eventloop.ts';
 import type { Lifecycle } from './lifecycle.ts';
+import type { WsAdmission } from './ws-admission.ts';
 
 /** Every audio frame and stream the gateway emits is mono PCM at Kokoro's native rate. */
 export const OUTPUT_SAMPLE_RATE = 24000;
@@ -21,5 +22,7 @@ export interface GatewayContext {
   readonly routerState?: () => unknown;
   readonly metrics: Metrics;
   readonly lifecycle: Lifecycle;
+  /** The host-wide WebSocket connection cap and live-session bookkeeping, shared by every WebSocket route. */
+  readonly admission: WsAdmission;
   readonly eventLoop: EventLoopMonitor;
 }

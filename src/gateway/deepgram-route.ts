@@ -5,8 +5,7 @@
  *
  * Refusals happen before the handshake, as plain HTTP, the way Deepgram refuses: 400 for
  * a bad query (with Deepgram's `dg-error` header), 401 from auth, 503 while shutting down
- * or at the connection cap. The cap (KOKORO_MAX_CONNECTIONS) counts this route's sessions
- * plus upgrades admitted but not yet handed to a session, as the native route does.
+ * or at the host-wide connection cap it shares with the native route (ws-admission.ts).
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -31,39 +30,20 @@ function headerSafe(message: string): string {
 }
 
 export function registerDeepgramRoute(app: FastifyInstance, ctx: GatewayContext): void {
-  const sessions = new Set<DeepgramSession>();
-  ctx.metrics.wsConnections.set({ protocol: 'deepgram' }, 0);
-  let admitted = 0;
-
   const admit = (request: AdmittedRequest, reply: FastifyReply, done: () => void) => {
     if (!request.ws) return done();
-    if (ctx.lifecycle.shuttingDown) {
-      sendError(reply, 'shutting_down', 'the host is shutting down');
-      return;
-    }
+    const release = ctx.admission.reserve(request, reply);
+    if (release === undefined) return;
     const query = parseDeepgramQuery((request.query ?? {}) as Record<string, unknown>);
     if (!query.ok) {
+      release();
       const { code, param, message } = query.fault;
       request.log.info({ code, param }, 'deepgram upgrade refused: bad query');
       reply.header('dg-request-id', request.id).header('dg-error', headerSafe(message));
       reply.code(400).type('application/json').send(errorBody(400, code, message, param));
       return;
     }
-    const limit = ctx.config.maxConnections;
-    if (sessions.size + admitted >= limit) {
-      request.log.warn({ limit }, 'deepgram connection refused: at the connection limit');
-      sendError(reply, 'overloaded', `the host is at its WebSocket connection limit (${limit}); retry later`);
-      return;
-    }
-    admitted++;
-    let held = true;
-    const release = () => {
-      if (held) admitted--;
-      held = false;
-    };
     request[kAdmitted] = { settings: query.settings, release };
-    // An admitted upgrade that never reaches the handler (handshake failure) gives its slot back.
-    request.raw.socket.once('close', release);
     done();
   };
 
@@ -80,18 +60,10 @@ export function registerDeepgramRoute(app: FastifyInstance, ctx: GatewayContext)
         socket.close(1011, 'internal error');
         return;
       }
-      admission.release();
       const id = randomUUID();
       const session = new DeepgramSession(id, socket, ctx, admission.settings, request.log.child({ sessionId: id, protocol: 'deepgram' }));
-      sessions.add(session);
-      ctx.metrics.wsConnections.inc({ protocol: 'deepgram' });
-      void session.closed.then(() => {
-        sessions.delete(session);
-        ctx.lifecycle.delete(session);
-        ctx.metrics.wsConnections.dec({ protocol: 'deepgram' });
-      });
       session.start();
-      ctx.lifecycle.add(session);
+      ctx.admission.adopt(session, 'deepgram', admission.release);
     },
   });
 }

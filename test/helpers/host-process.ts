@@ -1,23 +1,24 @@
 /**
- * The real host (src/server.ts) as a child process on 127.0.0.1, for the reliability
+ * The real host as a child process on 127.0.0.1, for the reliability
  * suite and the soak: started, observed from outside (its pino log lines, its probes,
  * /metrics, /proc/<pid>), signalled and stopped.
  *
  * It runs the compiled host (dist/, which `npm test`'s pretest builds), as production and
  * the Dockerfile do. A TypeScript loader would work too (worker threads inherit it), but
- * it costs about 3 s per host start and per respawned worker thread on 2 vCPUs, enough to
+ * it costs about 3 s per host start on 2 vCPUs (4.5 s to ready against 1.4 s), enough to
  * push a loaded CI runner past the suite's bounded waits. A dist/ older than the sources
  * is refused with the command that fixes it, so a test never runs yesterday's host.
  *
- * Every child is killed with SIGKILL when the current process exits, so a failed test
- * never leaves a host holding a port or a core.
+ * Every host (bench/lib/child.ts) and tool is killed with SIGKILL when the current process
+ * exits, so a failed test never leaves a host holding a port or a core.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { createInterface } from 'node:readline';
+import { Child, freePort, type ExitStatus, type LogLine } from '../../bench/lib/child.ts';
 import { ROOT, SYNTHETIC_MODEL } from './paths.ts';
+
+export { freePort, type ExitStatus, type LogLine };
 
 export { ROOT, STALL_MODEL, SYNTHETIC_MODEL } from './paths.ts';
 
@@ -44,8 +45,6 @@ function assertBuilt(): void {
   if (changedAt > builtAt) throw new Error('dist/ is older than src/ or workers/: run `npm run build` (npm test does it first)');
 }
 
-export type LogLine = Record<string, unknown> & { msg?: string; time?: number; level?: number };
-
 export interface HostOptions {
   /** Added to (and overriding) the defaults below. */
   env?: Record<string, string>;
@@ -67,11 +66,6 @@ export const BASE_ENV: Readonly<Record<string, string>> = {
   KOKORO_FAULT_INJECTION: '1',
 };
 
-export interface ExitStatus {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
-
 export interface ProcStatus {
   threads: number;
   rssKb: number;
@@ -83,50 +77,26 @@ export interface MetricSample {
   value: number;
 }
 
-interface Waiter {
-  match: (line: LogLine) => boolean;
-  resolve: (line: LogLine) => void;
-  reject: (err: Error) => void;
-  timer: NodeJS.Timeout;
-}
-
-const STDERR_KEPT = 200;
-const live = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of live) child.kill('SIGKILL');
-});
-
 export class HostProcess {
-  readonly child: ChildProcess;
-  readonly pid: number;
-  readonly exited: Promise<ExitStatus>;
-  readonly stderr: string[] = [];
-  readonly #lines: LogLine[] = [];
-  readonly #keep: number;
-  readonly #waiters = new Set<Waiter>();
+  readonly proc: Child;
   #port = 0;
 
   private constructor(env: Record<string, string>, keepLines: number) {
-    this.#keep = keepLines;
-    const childEnv: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', ...BASE_ENV, ...env };
-    this.child = spawn(process.execPath, [ENTRY], { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-    if (this.child.pid === undefined) throw new Error('the host process could not be spawned');
-    this.pid = this.child.pid;
-    live.add(this.child);
-    this.exited = once(this.child, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
-    void this.exited.then((status) => {
-      live.delete(this.child);
-      for (const w of this.#waiters) {
-        clearTimeout(w.timer);
-        w.reject(new Error(`the host exited (${status.signal ?? status.code}) first; stderr: ${this.stderrTail()}`));
-      }
-      this.#waiters.clear();
-    });
-    createInterface({ input: this.child.stdout! }).on('line', (text) => this.#onLine(text));
-    createInterface({ input: this.child.stderr! }).on('line', (text) => {
-      this.stderr.push(text);
-      if (this.stderr.length > STDERR_KEPT) this.stderr.shift();
-    });
+    const childEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', ...BASE_ENV, ...env };
+    this.proc = new Child({ name: 'the host', args: [ENTRY], env: childEnv, cwd: ROOT, keepLines });
+  }
+
+  get pid(): number {
+    return this.proc.pid;
+  }
+
+  get exited(): Promise<ExitStatus> {
+    return this.proc.exited;
+  }
+
+  /** The last 200 lines of the host's stderr. */
+  get stderr(): readonly string[] {
+    return this.proc.stderr;
   }
 
   /** Spawns the host without waiting for it. */
@@ -154,7 +124,7 @@ export class HostProcess {
   }
 
   get running(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
+    return this.proc.running;
   }
 
   get port(): number {
@@ -171,40 +141,22 @@ export class HostProcess {
   }
 
   stderrTail(lines = 20): string {
-    return this.stderr.slice(-lines).join('\n');
+    return this.proc.stderrTail(lines);
   }
 
   /** Kept log lines matching `match`. */
-  lines(match: (line: LogLine) => boolean = () => true): LogLine[] {
-    return this.#lines.filter(match);
+  lines(match?: (line: LogLine) => boolean): LogLine[] {
+    return this.proc.lines(match);
   }
 
   /** The first kept line matching `match`, or the next one to arrive within `timeoutMs`. */
-  line(match: (line: LogLine) => boolean, timeoutMs: number, what = 'a matching log line'): Promise<LogLine> {
-    const seen = this.#lines.find(match);
-    return seen !== undefined ? Promise.resolve(seen) : this.nextLine(match, timeoutMs, what);
+  line(match: (line: LogLine) => boolean, timeoutMs: number, what?: string): Promise<LogLine> {
+    return this.proc.line(match, timeoutMs, what);
   }
 
-  /**
-   * The next line from now on matching `match`, within `timeoutMs`. Register it before
-   * causing the event; a test that fails before awaiting it leaves no unhandled rejection.
-   */
-  nextLine(match: (line: LogLine) => boolean, timeoutMs: number, what = 'a matching log line'): Promise<LogLine> {
-    if (!this.running) return Promise.reject(new Error(`the host is not running; stderr: ${this.stderrTail()}`));
-    const line = new Promise<LogLine>((resolve, reject) => {
-      const waiter: Waiter = {
-        match,
-        resolve,
-        reject,
-        timer: setTimeout(() => {
-          this.#waiters.delete(waiter);
-          reject(new Error(`no ${what} within ${timeoutMs} ms`));
-        }, timeoutMs),
-      };
-      this.#waiters.add(waiter);
-    });
-    line.catch(() => undefined);
-    return line;
+  /** The next line from now on matching `match`, within `timeoutMs`: register it before causing the event. */
+  nextLine(match: (line: LogLine) => boolean, timeoutMs: number, what?: string): Promise<LogLine> {
+    return this.proc.nextLine(match, timeoutMs, what);
   }
 
   /** GET a path; resolves with the status and the parsed JSON body (or the text). */
@@ -251,38 +203,12 @@ export class HostProcess {
   }
 
   kill(signal: NodeJS.Signals): void {
-    if (this.running) this.child.kill(signal);
+    this.proc.kill(signal);
   }
 
   /** SIGTERM (graceful drain), SIGKILL after `graceMs`; resolves with how it ended. */
-  async stop(graceMs = 20_000): Promise<ExitStatus> {
-    if (this.running) {
-      this.child.kill('SIGTERM');
-      const timer = setTimeout(() => this.kill('SIGKILL'), graceMs);
-      const status = await this.exited;
-      clearTimeout(timer);
-      return status;
-    }
-    return this.exited;
-  }
-
-  #onLine(text: string): void {
-    let line: LogLine;
-    try {
-      const parsed: unknown = JSON.parse(text);
-      if (typeof parsed !== 'object' || parsed === null) return;
-      line = parsed as LogLine;
-    } catch {
-      return;
-    }
-    this.#lines.push(line);
-    if (this.#lines.length > this.#keep) this.#lines.shift();
-    for (const w of [...this.#waiters]) {
-      if (!w.match(line)) continue;
-      this.#waiters.delete(w);
-      clearTimeout(w.timer);
-      w.resolve(line);
-    }
+  stop(graceMs = 20_000): Promise<ExitStatus> {
+    return this.proc.stop(graceMs);
   }
 }
 
@@ -358,10 +284,16 @@ export function missingTool(tool: string): string | null {
   return hasTool(tool) ? null : `${tool} is not installed: apt-get install -y ${tool}, or set KOKORO_ALLOW_MISSING_TOOLS=1 to skip this row`;
 }
 
+/** Tools still running; killed if this process exits first. */
+const tools = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const tool of tools) tool.kill('SIGKILL');
+});
+
 /** Runs a command to completion (killed past `timeoutMs`); resolves with its exit code and output. */
 export async function runCommand(cmd: string, args: readonly string[], timeoutMs: number): Promise<{ code: number | null; output: string }> {
   const child = spawn(cmd, [...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  live.add(child);
+  tools.add(child);
   let output = '';
   const collect = (d: Buffer) => {
     // Bounded: only the tail matters (summaries are printed last).
@@ -372,7 +304,7 @@ export async function runCommand(cmd: string, args: readonly string[], timeoutMs
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
   const [code] = (await once(child, 'close')) as [number | null];
   clearTimeout(timer);
-  live.delete(child);
+  tools.delete(child);
   return { code, output };
 }
 
@@ -385,17 +317,6 @@ export async function within<T>(p: Promise<T>, ms: number, what: string): Promis
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** A TCP port on 127.0.0.1 that was free a moment ago (for a host whose port must be known before it listens). */
-export async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : 0;
-  server.close();
-  await once(server, 'close');
-  return port;
 }
 
 /** CPU time (user + system) the process has used, in seconds, from /proc/<pid>/stat. */
