@@ -6,7 +6,8 @@
  *
  *   npm run soak -- --minutes 30 [--workers 2] [--load 0.7] [--fault-rate 0.01]
  *                   [--sample-s 5] [--abuse-every-s 60] [--seed 1] [--arena on|off]
- *                   [--malloc-arena-max N]   (glibc's MALLOC_ARENA_MAX for the host; 0: unset)
+ *                   [--malloc-arena-max 2]   (glibc's MALLOC_ARENA_MAX for the host, as `npm start`
+ *                                             and the Docker image set it; 0 leaves it unset)
  *
  * CSV (bench/results/soak-<timestamp>.csv), one row per sample: seconds since the load
  * began, host RSS, threads (/proc/<pid>/status), fds (/proc/<pid>/fd), event-loop p99
@@ -41,7 +42,7 @@ interface Options {
 }
 
 function parseArgs(argv: readonly string[]): Options {
-  const o: Options = { minutes: 10, workers: 2, load: 0.7, faultRate: 0.01, sampleS: 5, abuseEveryS: 60, seed: 1, arena: false, mallocArenaMax: 0 };
+  const o: Options = { minutes: 10, workers: 2, load: 0.7, faultRate: 0.01, sampleS: 5, abuseEveryS: 60, seed: 1, arena: false, mallocArenaMax: 2 };
   const numeric: Record<string, keyof Options> = {
     '--minutes': 'minutes',
     '--workers': 'workers',
