@@ -6,6 +6,7 @@
  */
 import { DeepgramClient } from '@deepgram/sdk';
 import type { Test } from 'tap';
+import { Inbox } from './inbox.ts';
 
 type SpeakV1 = DeepgramClient['speak']['v1'];
 export type SpeakArgs = Parameters<SpeakV1['connect']>[0];
@@ -27,27 +28,22 @@ export function wsBase(httpBase: string): string {
 
 export class SpeakClient {
   readonly socket: SpeakSocket;
-  readonly messages: DgMessage[] = [];
   readonly errors: string[] = [];
   readonly closed: Promise<{ code: number; reason: string }>;
-  #read = 0;
-  #ended = false;
-  #wake: (() => void) | undefined;
+  readonly #inbox = new Inbox<DgMessage>('message');
 
   private constructor(socket: SpeakSocket) {
     this.socket = socket;
     socket.on('message', (m: unknown) => {
-      if (m instanceof Blob) this.messages.push({ kind: 'audio', blob: m });
-      else if (typeof m === 'object' && m !== null) this.messages.push({ kind: 'json', data: m as Record<string, unknown> });
+      if (m instanceof Blob) this.#inbox.push({ kind: 'audio', blob: m });
+      else if (typeof m === 'object' && m !== null) this.#inbox.push({ kind: 'json', data: m as Record<string, unknown> });
       else throw new Error(`the SDK delivered a message that is neither JSON nor audio: ${String(m)}`);
-      this.#wake?.();
     });
     socket.on('error', (e: Error) => void this.errors.push(e.message));
     this.closed = new Promise((resolve) => {
       socket.on('close', (event: { code: number; reason: string }) => {
-        this.#ended = true;
         resolve({ code: event.code, reason: event.reason });
-        this.#wake?.();
+        this.#inbox.end();
       });
     });
   }
@@ -68,26 +64,14 @@ export class SpeakClient {
     return client;
   }
 
+  /** Every message received so far. */
+  get messages(): readonly DgMessage[] {
+    return this.#inbox.items;
+  }
+
   /** The next unread message matching `match` (messages before it are consumed too). */
-  async next(match: (m: DgMessage) => boolean = () => true, ms = 10_000): Promise<DgMessage> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      while (this.#read < this.messages.length) {
-        const m = this.messages[this.#read++]!;
-        if (match(m)) return m;
-      }
-      if (this.#ended) throw new Error('socket closed while waiting for a message');
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error('timed out waiting for a message');
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.#wake = () => {
-          clearTimeout(timer);
-          this.#wake = undefined;
-          resolve();
-        };
-      });
-    }
+  next(match: (m: DgMessage) => boolean = () => true, ms = 10_000): Promise<DgMessage> {
+    return this.#inbox.next(match, ms);
   }
 
   /** The next JSON message of this type. */
@@ -97,10 +81,8 @@ export class SpeakClient {
   }
 
   /** Every message up to and including the next JSON message of this type. */
-  async until(type: string, ms?: number): Promise<DgMessage[]> {
-    const start = this.#read;
-    await this.json(type, ms);
-    return this.messages.slice(start, this.#read);
+  until(type: string, ms = 10_000): Promise<DgMessage[]> {
+    return this.#inbox.until((m) => m.kind === 'json' && m.data.type === type, ms);
   }
 
   speak(text: string): void {

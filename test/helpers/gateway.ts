@@ -3,6 +3,7 @@
  * and a small WebSocket client that records every frame and lets a test await the
  * next one matching a predicate (bounded waits, no sleeps).
  */
+import { existsSync } from 'node:fs';
 import { Registry } from 'prom-client';
 import WebSocket from 'ws';
 import type { Test } from 'tap';
@@ -10,7 +11,10 @@ import { buildApp } from '../../src/app.ts';
 import { testConfig, type Config } from '../../src/config.ts';
 import { createMetrics, type Metrics } from '../../src/metrics.ts';
 import type { SynthPoolHandle } from '../../src/synth/pool-types.ts';
+import { SynthPool } from '../../src/synth/pool.ts';
 import { FakePool, type FakePoolOptions } from './fake-pool.ts';
+import { Inbox } from './inbox.ts';
+import { memoryLogger, SYNTHETIC_MODEL } from './pool.ts';
 
 export interface Host<P extends SynthPoolHandle = FakePool> {
   app: Awaited<ReturnType<typeof buildApp>>;
@@ -33,9 +37,13 @@ export async function startHost(
   return startHostWith(t, new FakePool(poolOptions), overrides);
 }
 
-export async function startHostWith<P extends SynthPoolHandle>(t: Test, pool: P, overrides: Partial<Record<keyof Config, unknown>> = {}): Promise<Host<P>> {
+export async function startHostWith<P extends SynthPoolHandle>(
+  t: Test,
+  pool: P,
+  overrides: Partial<Record<keyof Config, unknown>> = {},
+  metrics: Metrics = createMetrics(new Registry()),
+): Promise<Host<P>> {
   const config = gatewayConfig(overrides);
-  const metrics = createMetrics(new Registry());
   const app = await buildApp(config, { pool, metrics });
   await app.listen({ host: '127.0.0.1', port: 0 });
   t.teardown(() => app.close());
@@ -44,25 +52,34 @@ export async function startHostWith<P extends SynthPoolHandle>(t: Test, pool: P,
   return { app, pool, metrics, config, base: `http://127.0.0.1:${port}`, wsUrl: `ws://127.0.0.1:${port}/v1/tts/ws` };
 }
 
+/** The gateway over a REAL SynthPool (one worker, one thread) on the synthetic model, started and loaded. */
+export async function startRealPoolHost(t: Test): Promise<Host<SynthPool>> {
+  if (!existsSync(SYNTHETIC_MODEL)) throw new Error(`the synthetic model is missing at ${SYNTHETIC_MODEL}: run npm run model:synthetic`);
+  const overrides = { modelPath: SYNTHETIC_MODEL, workers: 1, threadsPerWorker: 1, canaryIntervalMs: 60_000 };
+  const metrics = createMetrics(new Registry());
+  const pool = new SynthPool(gatewayConfig(overrides), metrics, memoryLogger());
+  // The app owns the pool (its onClose closes it), so the teardown covers a failed start too.
+  const host = await startHostWith(t, pool, overrides, metrics);
+  await pool.start();
+  return host;
+}
+
 export type Frame = { kind: 'json'; data: Record<string, unknown> } | { kind: 'binary'; data: Buffer };
 
 export class WsClient {
   readonly ws: WebSocket;
-  readonly frames: Frame[] = [];
   readonly closed: Promise<{ code: number; reason: string }>;
-  #read = 0;
-  #wake: (() => void) | undefined;
+  readonly #inbox = new Inbox<Frame>('frame');
 
   constructor(ws: WebSocket) {
     this.ws = ws;
     ws.on('message', (data: Buffer, isBinary: boolean) => {
-      this.frames.push(isBinary ? { kind: 'binary', data: Buffer.from(data) } : { kind: 'json', data: JSON.parse(data.toString()) as Record<string, unknown> });
-      this.#wake?.();
+      this.#inbox.push(isBinary ? { kind: 'binary', data: Buffer.from(data) } : { kind: 'json', data: JSON.parse(data.toString()) as Record<string, unknown> });
     });
     this.closed = new Promise((resolve) => {
       ws.on('close', (code: number, reason: Buffer) => {
         resolve({ code, reason: reason.toString() });
-        this.#wake?.();
+        this.#inbox.end();
       });
     });
     ws.on('error', () => undefined);
@@ -90,26 +107,14 @@ export class WsClient {
     this.ws.send(typeof message === 'string' ? message : JSON.stringify(message));
   }
 
+  /** Every frame received so far. */
+  get frames(): readonly Frame[] {
+    return this.#inbox.items;
+  }
+
   /** The next unread frame matching `match` (frames before it are consumed too). */
-  async next(match: (f: Frame) => boolean = () => true, ms = 10_000): Promise<Frame> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      while (this.#read < this.frames.length) {
-        const frame = this.frames[this.#read++]!;
-        if (match(frame)) return frame;
-      }
-      if (this.ws.readyState === WebSocket.CLOSED) throw new Error('socket closed while waiting for a frame');
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error('timed out waiting for a frame');
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.#wake = () => {
-          clearTimeout(timer);
-          this.#wake = undefined;
-          resolve();
-        };
-      });
-    }
+  next(match: (f: Frame) => boolean = () => true, ms = 10_000): Promise<Frame> {
+    return this.#inbox.next(match, ms);
   }
 
   /** The next JSON frame of this type. */
@@ -119,10 +124,8 @@ export class WsClient {
   }
 
   /** Every frame up to and including the next JSON frame matching `match`. */
-  async until(match: (d: Record<string, unknown>) => boolean, ms?: number): Promise<Frame[]> {
-    const start = this.#read;
-    await this.next((f) => f.kind === 'json' && match(f.data), ms);
-    return this.frames.slice(start, this.#read);
+  until(match: (d: Record<string, unknown>) => boolean, ms = 10_000): Promise<Frame[]> {
+    return this.#inbox.until((f) => f.kind === 'json' && match(f.data), ms);
   }
 
   close(): void {
@@ -130,12 +133,12 @@ export class WsClient {
   }
 }
 
-export function jsonFrames(frames: Frame[]): Record<string, unknown>[] {
+export function jsonFrames(frames: readonly Frame[]): Record<string, unknown>[] {
   return frames.filter((f) => f.kind === 'json').map((f) => f.data as Record<string, unknown>);
 }
 
 /** tts_meta frames paired with the binary frame that follows each. */
-export function audioChunks(frames: Frame[]): Array<{ meta: Record<string, unknown>; pcm: Buffer }> {
+export function audioChunks(frames: readonly Frame[]): Array<{ meta: Record<string, unknown>; pcm: Buffer }> {
   const out: Array<{ meta: Record<string, unknown>; pcm: Buffer }> = [];
   for (let i = 0; i < frames.length; i++) {
     const f = frames[i]!;
