@@ -112,17 +112,23 @@ async function slowhttptest(args: string[], lengthS: number): Promise<SlowHttpRe
   }
 }
 
-/** Sends `head` (and optionally a start of body) on a raw socket, then waits for the server to answer and close. */
-async function rawStall(t: Test, bytes: string, ms: number): Promise<string> {
+/** A raw TCP connection to the host that records what it receives; destroyed at teardown. */
+async function rawConnection(t: Test): Promise<{ socket: Socket; received: () => string }> {
   const socket: Socket = connect(host.port, '127.0.0.1');
   socket.on('error', () => undefined);
   t.teardown(() => socket.destroy());
   await once(socket, 'connect');
   let received = '';
   socket.on('data', (d: Buffer) => (received += d.toString('latin1')));
+  return { socket, received: () => received };
+}
+
+/** Sends `head` (and optionally a start of body) on a raw socket, then waits for the server to answer and close. */
+async function rawStall(t: Test, bytes: string, ms: number): Promise<string> {
+  const { socket, received } = await rawConnection(t);
   socket.write(bytes);
   await within(once(socket, 'close'), ms, 'the server to answer and close the stalled request');
-  return received;
+  return received();
 }
 
 t.test('B1 slow consumer: dispatch pauses, the reader is closed 1008 past the grace, its work is cancelled, others go on', async (t) => {
@@ -169,18 +175,13 @@ t.test('B3 Slowloris (slowhttptest -H): every slow connection is closed by the h
 });
 
 t.test('B4 (raw) a body that trickles in too slowly gets 408 at the request timeout', async (t) => {
-  const socket: Socket = connect(host.port, '127.0.0.1');
-  socket.on('error', () => undefined);
-  t.teardown(() => socket.destroy());
-  await once(socket, 'connect');
-  let received = '';
-  socket.on('data', (d: Buffer) => (received += d.toString('latin1')));
+  const { socket, received } = await rawConnection(t);
   socket.write(`POST /v1/audio/speech HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"model":`);
   // One byte every 400 ms: never idle, never finished.
   const trickle = setInterval(() => socket.write(' '), 400);
   t.teardown(() => clearInterval(trickle));
   await within(once(socket, 'close'), REQUEST_TIMEOUT_MS + 3000, 'the trickling request to be timed out');
-  t.match(received, /^HTTP\/1\.1 408 /);
+  t.match(received(), /^HTTP\/1\.1 408 /);
 });
 
 t.test('B4 (raw) a body that stops arriving gets 408 at the request timeout, not a silent reset', async (t) => {
