@@ -9,7 +9,6 @@ import type { IncomingMessage } from 'node:http';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { dirname } from 'node:path';
-import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
 export type FetchErrorCode = 'bad_argument' | 'unreachable' | 'interrupted' | 'http_status' | 'checksum_mismatch';
@@ -133,26 +132,52 @@ export async function sha256File(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
-/** Streams the body onto the .part file, after its first `offset` bytes. */
+/**
+ * Streams the body onto the .part file, after its first `offset` bytes.
+ *
+ * Every byte handed to us is on disk before this returns or throws: when the connection
+ * breaks, the file is ended (its queued writes flushed), never destroyed. stream.pipeline()
+ * would destroy it on the source's error and drop the writes still queued, which on a busy
+ * machine was often all of them, so a resume started again from byte 0.
+ */
 async function receive(opened: Opened, part: string, offset: number, onProgress?: (p: Progress) => void): Promise<void> {
   const { res } = opened;
   const length = Number(res.headers['content-length'] ?? NaN);
   const total = Number.isFinite(length) ? offset + length : undefined;
   let received = offset;
-  const counter = new Transform({
-    transform(chunk: Buffer, _enc, done) {
+  const file = createWriteStream(part, { flags: offset > 0 ? 'a' : 'w' });
+  const flushed = new Promise<Error | undefined>((resolve) => {
+    file.once('close', () => resolve(undefined));
+    file.once('error', resolve);
+  });
+  const body = new Promise<void>((resolve, reject) => {
+    res.on('data', (chunk: Buffer) => {
       received += chunk.length;
       onProgress?.({ received, total });
-      done(null, chunk);
-    },
+      // Backpressure: a paused response stops reading the socket, so nothing piles up here.
+      if (!file.write(chunk)) {
+        res.pause();
+        file.once('drain', () => res.resume());
+      }
+    });
+    res.once('end', resolve);
+    res.once('error', reject);
+    file.once('error', reject);
   });
+  let failure: unknown;
   try {
-    await pipeline(res, counter, createWriteStream(part, { flags: offset > 0 ? 'a' : 'w' }));
+    await body;
   } catch (err) {
-    if (err instanceof FetchError) throw err;
-    const why = err instanceof Error ? err.message : String(err);
-    throw new FetchError('interrupted', `download of ${opened.url.href} broke off after ${received} bytes (${why})`, { cause: err });
+    failure = err;
+    res.destroy();
   }
+  file.end();
+  const writeError = await flushed;
+  if (writeError !== undefined) throw new FetchError('interrupted', `cannot write ${part}: ${writeError.message}`, { cause: writeError });
+  if (failure === undefined) return;
+  if (failure instanceof FetchError) throw failure;
+  const why = failure instanceof Error ? failure.message : String(failure);
+  throw new FetchError('interrupted', `download of ${opened.url.href} broke off after ${received} bytes, all kept in ${part} (${why})`, { cause: failure });
 }
 
 /** Where the server's 206 starts, from `Content-Range: bytes START-END/TOTAL`. */

@@ -6,7 +6,7 @@
  * native call, and when that call returns into the terminated thread onnxruntime-node
  * throws a C++ Napi::Error that nothing catches: the whole process aborts (SIGABRT).
  * Measured on every onnxruntime-node release from 1.22.0 to 1.30.0 on Node 20
- * (test/ort-terminate-native.test.ts keeps the evidence). So the pool terminates a
+ * (test/integration/ort-terminate-native.test.ts keeps the evidence). So the pool terminates a
  * worker only when it wins the race below, and abandons it otherwise.
  *
  *   slot state:  FREE --claim--> IDLE <--enter/leave--> NATIVE

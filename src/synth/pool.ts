@@ -542,6 +542,7 @@ export class SynthPool extends EventEmitter implements SynthPoolHandle {
     this.#slotOf.delete(threadId);
     if (this.#recycling === threadId) this.#recycling = null;
     if (!this.#closing && !extra) this.#health.recordRespawn();
+    this.#log.info({ threadId, live: this.#workers.size }, extra ? 'extra worker thread retired' : 'worker thread exited');
     // Piscina spawns the replacement; adopt it once it exists.
     queueMicrotask(() => this.#adoptThreads());
     this.emit('workers_changed', this.#workers.size);

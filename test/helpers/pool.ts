@@ -73,3 +73,9 @@ export async function outcomes<T>(promises: Promise<T>[]): Promise<(T | string)[
   const settled = await Promise.allSettled(promises);
   return settled.map((s) => (s.status === 'fulfilled' ? s.value : String((s.reason as { code?: string }).code ?? s.reason)));
 }
+
+/** True for a synthesis result that carries audio (outcomes() turns failures into their codes). */
+export function hasAudio(outcome: unknown): boolean {
+  const a = outcome as { pcm?: Float32Array; sampleRate?: number } | null;
+  return typeof a === 'object' && a !== null && a.pcm instanceof Float32Array && a.pcm.length > 0 && a.sampleRate === 24_000;
+}

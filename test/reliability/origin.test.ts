@@ -168,7 +168,7 @@ t.test('A2 escalation: with KOKORO_EXIT_ON_STALL a stuck worker drains the host,
   const victim = await open(t, stalling);
   // An open turn keeps the drain going for its whole grace, past the end of the 3 s stall,
   // so the stuck thread has returned by exit time: a clean exit 3, not the SIGKILL of a
-  // thread still in native code (that path is test/gateway-server.test.ts's).
+  // thread still in native code (that path is test/integration/gateway-server.test.ts's).
   busy.send({ type: 'text', text: 'An open turn with no end', turn_id: 'open' });
   victim.send({ type: 'speak', text: '[[stall:3000]] Stuck.', turn_id: 'stuck' });
   t.match(await victim.json('error', RUN_MS + 10_000), { code: 'tts_chunk_timeout' });

@@ -6,7 +6,7 @@
  * One host (2 workers, a copy of the synthetic model so that A9 can take it away) serves
  * every row but A13, which needs a fallback upstream and has its own host. Chunk retries
  * are off so that each fault costs one attempt; the retry path is unit-tested in
- * test/pool-faults.test.ts.
+ * test/integration/pool-faults.test.ts.
  *
  * Run deadline of a chunk: base + per-token x estimated tokens (src/synth/pool.ts
  * runDeadlineMs), so the short fault phrases here get about 4-5 s, and the [[slow:1500]]
@@ -29,6 +29,10 @@ const ZOMBIE_GRACE_MS = 1000;
 const MAX_QUEUE = 6;
 const WORKERS = 2;
 const RUN_MAX_MS = 6000;
+/** Set explicitly: a chunk that waits this long for a worker fails, so every wait below has a bound. */
+const QUEUE_TIMEOUT_MS = 20_000;
+/** Timer firing and frame delivery on a busy runner, beyond the host's own deadlines. */
+const DELIVERY_SLACK_MS = 3000;
 
 /** The host's run deadline for a chunk of this text. */
 function deadlineOf(text: string): number {
@@ -51,6 +55,7 @@ const host = await HostProcess.start({
     KOKORO_ZOMBIE_GRACE_MS: String(ZOMBIE_GRACE_MS),
     KOKORO_WORKER_HEAP_MB: '96',
     KOKORO_MAX_QUEUE: String(MAX_QUEUE),
+    KOKORO_QUEUE_TIMEOUT_MS: String(QUEUE_TIMEOUT_MS),
     KOKORO_RESPAWN_BACKOFF_MAX_MS: '2000',
   },
 });
@@ -252,16 +257,22 @@ t.test('A9 a replacement cannot load the model: below plan, retried with a growi
   t.match((await turn(client, 'Whole again.', 'a9-after')).done, { failed: 0 });
 });
 
-let threadsBeforeStall = 0;
-
-t.test('A2 uninterruptible native stall: abandoned at its deadline (tts_chunk_timeout), counted as a zombie, an extra thread serves, readiness drops past the grace, all restored when the call returns', async (t) => {
+t.test('A2 uninterruptible native stall: abandoned at its deadline (tts_chunk_timeout), counted as a zombie, an extra thread serves, readiness drops past the grace, all restored when the call returns, and the extra thread retires', async (t) => {
+  // Earlier rows replace workers: start from exactly the plan, loaded and with no extra
+  // thread, so the stalled chunk runs at once (its error is due at its run deadline; the
+  // queue timeout bounds it anyway) and the next extra thread to retire is this row's.
+  await until(async () => {
+    const pool = await host.pool();
+    return pool.live_workers === WORKERS && pool.loaded_workers === WORKERS && pool.zombies === 0 ? pool : undefined;
+  }, 60_000, 'exactly the plan, loaded');
+  const retired = host.nextLine((l) => l.msg === 'extra worker thread retired', 120_000, 'the extra thread to retire');
   const [stuck, one, two] = await Promise.all([open(t), open(t), open(t)]);
-  threadsBeforeStall = host.procStatus().threads;
+  const threadsBeforeStall = host.procStatus().threads;
   const stalls = await host.metric('kokoro_worker_respawns_total', { reason: 'native_stall' });
   const faulty = '[[stall:8000]] Stuck.';
   const t0 = performance.now();
   stuck.send({ type: 'speak', text: faulty, turn_id: 'a2' });
-  t.match(await stuck.json('error', deadlineOf(faulty) + 10_000), { code: 'tts_chunk_timeout', index: 0 });
+  t.match(await stuck.json('error', QUEUE_TIMEOUT_MS + deadlineOf(faulty) + DELIVERY_SLACK_MS), { code: 'tts_chunk_timeout', index: 0 });
   t.ok(performance.now() - t0 >= deadlineOf(faulty), 'not before its deadline');
   t.match(await stuck.json('tts_done'), { chunks: 1, failed: 1 });
   const zombies = await until(async () => {
@@ -288,6 +299,10 @@ t.test('A2 uninterruptible native stall: abandoned at its deadline (tts_chunk_ti
   await readyAgain();
   t.equal(await host.metric('kokoro_worker_zombies'), 0);
   t.match((await turn(stuck, 'Back to normal.', 'a2-after')).done, { failed: 0 });
+  // The extra thread spawned beside the stuck one retires after Piscina's idle timeout (5 s, src/synth/pool.ts).
+  await retired;
+  await until(async () => (host.procStatus().threads === threadsBeforeStall ? true : undefined), 10_000, `threads back to ${threadsBeforeStall}`, 100);
+  t.match(await host.pool(), { live_workers: WORKERS, zombies: 0 });
 });
 
 // ---------------------------------------------------------------------------------------
@@ -355,11 +370,4 @@ t.test('A13 fault storm: the breaker opens after K failures, later chunks go ups
   t.match((await turn(client, 'The fault is gone.', 'a13-probe')).done, { failed: 0 });
   t.equal(await router(), 'closed', 'one successful probe closed the breaker');
   t.equal(upstream.calls(), 9, 'the probe was served locally');
-});
-
-// Last, so that A13 above has given it time: an extra thread retires after Piscina's idle timeout (30 s).
-t.test('A2 (end) the extra thread spawned for the stall retires: threads back to the baseline', async (t) => {
-  await until(async () => (host.procStatus().threads === threadsBeforeStall ? true : undefined), 60_000, `threads back to ${threadsBeforeStall}`, 500);
-  t.equal(host.procStatus().threads, threadsBeforeStall);
-  t.match(await host.pool(), { live_workers: WORKERS, zombies: 0 });
 });
