@@ -88,13 +88,38 @@ export async function warmUp(host: Host, texts: readonly string[], ms: number): 
 
 export function describeLevel(r: LevelResult): string {
   const el = r.eventloop === null ? 'n/a' : `${r.eventloop.p99_ms} ms`;
-  return `${r.audio_s_per_s} audio s/s, ttfa p50 ${r.ttfa_ms.p50} ms, loop p99 ${el}, probe p99 ${r.probe_ms.p99} ms, ${r.turns} turns${r.failed > 0 ? `, ${r.failed} failed` : ''}`;
+  return `${r.audio_s_per_s} audio s/s, ttfa p50 ${r.ttfa_ms.p50} ms, audible p50 ${r.audible_ms.p50} ms, underruns ${r.underruns} (${r.stall_ms} ms), loop p99 ${el}, probe p99 ${r.probe_ms.p99} ms, ${r.turns} turns${r.failed > 0 ? `, ${r.failed} failed` : ''}`;
 }
 
-export async function runHostLevels(host: Host, transports: readonly Transport[], levels: readonly number[], opts: LevelOptions): Promise<LevelResult[]> {
+/**
+ * One turn alone on the warm host, in ms (median of two): the unit the windows are sized in,
+ * so a slow model's turns never outlive their window (figures of 0 or null).
+ */
+export async function calibrateTurnMs(host: Host, texts: readonly string[]): Promise<number> {
+  const [client] = await openClients(host, 'ws', 1);
+  try {
+    const r = await runLoad([client!], { concurrency: 1, warmupMs: 0, durationMs: 600_000, drainMs: 1000, maxTurns: 2, texts, label: 'calibrate' });
+    return r.turn_ms.p50;
+  } finally {
+    await client!.close();
+  }
+}
+
+/**
+ * A level's window holds at least two turns per client: with `c` clients sharing `workers`
+ * workers a turn takes about turnMs x max(1, c / workers); warm-up and drain scale alike.
+ */
+export function sizeLevel(opts: LevelOptions, turnMs: number, c: number, workers: number): LevelOptions {
+  if (!Number.isFinite(turnMs)) return opts;
+  const perTurn = turnMs * Math.max(1, c / workers);
+  return { ...opts, warmupMs: Math.max(opts.warmupMs, Math.round(perTurn / 2)), durationMs: Math.max(opts.durationMs, Math.round(2 * perTurn)), drainMs: Math.max(opts.drainMs, Math.round(1.5 * perTurn)) };
+}
+
+export async function runHostLevels(host: Host, transports: readonly Transport[], levels: readonly number[], base: LevelOptions, turnMs = NaN): Promise<LevelResult[]> {
   const results: LevelResult[] = [];
   for (const transport of transports) {
     for (const c of levels) {
+      const opts = sizeLevel(base, turnMs, c, host.plan.workers);
       progress(`host: ${transport} concurrency ${c} for ${opts.durationMs / 1000} s`);
       const r = await measureLevel(host, transport, c, opts, `${transport}${c}`);
       progress(`host: ${transport} c=${c} -> ${describeLevel(r)}`);
@@ -107,4 +132,20 @@ export async function runHostLevels(host: Host, transports: readonly Transport[]
 /** The saturation level of a transport: the one with the highest throughput. */
 export function saturation(levels: readonly LevelResult[], transport: Transport): LevelResult | undefined {
   return levels.filter((l) => l.transport === transport).reduce<LevelResult | undefined>((b, l) => (b === undefined || l.audio_s_per_s > b.audio_s_per_s ? l : b), undefined);
+}
+
+/**
+ * First audio as a voice agent's user hears it: one client streams a reply as an LLM does
+ * (`tokensPerSecond` pieces of ~4 characters, then flush), `turns` times in a row.
+ * audible_ms counts from the first piece sent to the first sample at or above -40 dBFS.
+ */
+export async function measureLlmStream(host: Host, reply: string, tokensPerSecond: number, turns: number): Promise<LoadResult> {
+  const client = await WsLoadClient.open(host.wsUrl, tokensPerSecond);
+  try {
+    const r = await runLoad([client], { concurrency: 1, warmupMs: 0, durationMs: 600_000, drainMs: 1000, maxTurns: turns, texts: [reply], label: 'llm' });
+    progress(`host: llm stream -> audible p50 ${r.audible_ms.p50} ms (first byte ${r.ttfa_ms.p50} ms), underruns ${r.underruns} (${r.stall_ms} ms) over ${r.turns} turns`);
+    return r;
+  } finally {
+    await client.close();
+  }
 }

@@ -7,7 +7,14 @@
  */
 import WebSocket from 'ws';
 
-export type TurnEnd = 'done' | 'rejected' | 'disconnected' | 'hung';
+/**
+ * How a turn ended. `cancelled` and `client_disconnect` are the soak's own barge-ins (a
+ * cancel, or the socket dropped, after the first audio); `disconnected` is the host closing.
+ */
+export type TurnEnd = 'done' | 'rejected' | 'disconnected' | 'hung' | 'cancelled' | 'client_disconnect';
+
+/** What the client does once the turn's first audio arrives. */
+export type Interrupt = 'cancel' | 'disconnect' | undefined;
 
 export interface TurnRecord {
   id: string;
@@ -37,6 +44,8 @@ interface Pending {
   orderViolations: number;
   sizeMismatches: number;
   meta: { index: number; bytes: number } | undefined;
+  interrupt: Interrupt;
+  interrupted: boolean;
   timer: NodeJS.Timeout;
   resolve(record: TurnRecord): void;
 }
@@ -95,7 +104,7 @@ export class SoakConn {
   }
 
   /** Speaks one turn; resolves when it ends, however it ends (never rejects). */
-  speak(id: string, text: string, boundMs: number): Promise<TurnRecord> {
+  speak(id: string, text: string, boundMs: number, interrupt?: Interrupt): Promise<TurnRecord> {
     if (this.#turn !== undefined) throw new Error('one turn at a time');
     return new Promise((resolve) => {
       const turn: Pending = {
@@ -107,6 +116,8 @@ export class SoakConn {
         orderViolations: 0,
         sizeMismatches: 0,
         meta: undefined,
+        interrupt,
+        interrupted: false,
         timer: setTimeout(() => this.#finish(turn, 'hung', 0), boundMs),
         resolve,
       };
@@ -127,6 +138,11 @@ export class SoakConn {
       const meta = turn.meta;
       turn.meta = undefined;
       if (meta === undefined || meta.bytes !== data.length) turn.sizeMismatches++;
+      if (turn.interrupt !== undefined && !turn.interrupted) {
+        turn.interrupted = true;
+        if (turn.interrupt === 'cancel') this.ws.send(JSON.stringify({ type: 'cancel', turn_id: turn.id }));
+        else this.ws.terminate();
+      }
       return;
     }
     const frame = JSON.parse(data.toString()) as Record<string, unknown>;
@@ -154,11 +170,15 @@ export class SoakConn {
       case 'tts_done':
         this.#finish(turn, 'done', Number(frame.chunks));
         return;
+      case 'cancelled':
+        this.#finish(turn, 'cancelled', 0);
+        return;
     }
   }
 
   #finish(turn: Pending, end: TurnEnd, chunks: number, rejectedCode?: string): void {
     if (this.#turn !== turn) return;
+    if (end === 'disconnected' && turn.interrupted && turn.interrupt === 'disconnect') end = 'client_disconnect';
     this.#turn = undefined;
     clearTimeout(turn.timer);
     let delivered = 0;

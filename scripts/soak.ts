@@ -8,6 +8,16 @@
  *                   [--sample-s 5] [--abuse-every-s 60] [--seed 1] [--arena on|off]
  *                   [--malloc-arena-max 2]   (glibc's MALLOC_ARENA_MAX for the host, as `npm start`
  *                                             and the Docker image set it; 0 leaves it unset)
+ *                   [--model PATH]           (a real Kokoro model instead of the synthetic one)
+ *                   [--turns N]              (stop after N turns, or at --minutes, whichever first)
+ *                   [--max-sentences 6]      (a turn has 1..N sentences)
+ *                   [--cancel-rate 0] [--disconnect-rate 0]   [--abuse-every-s 0: no abusers]
+ *                                            (share of turns the client cancels, or hangs up on, at
+ *                                             their first audio: barge-in as voice agents do it)
+ *
+ * On the genuine model (what bench/RESULTS.md records):
+ *   npm run soak -- --model ../shared/models/kokoro-82m-v1.0-int8.onnx --turns 1000 --minutes 60 \
+ *                   --max-sentences 2 --fault-rate 0 --cancel-rate 0.1 --disconnect-rate 0.05 --abuse-every-s 0
  *
  * CSV (bench/results/soak-<timestamp>.csv), one row per sample: seconds since the load
  * began, host RSS, threads (/proc/<pid>/status), fds (/proc/<pid>/fd), event-loop p99
@@ -30,6 +40,11 @@ import { SoakConn, type TurnRecord } from './soak-conn.ts';
 // Options
 
 interface Options {
+  model: string | undefined;
+  turns: number;
+  maxSentences: number;
+  cancelRate: number;
+  disconnectRate: number;
   minutes: number;
   workers: number;
   load: number;
@@ -42,7 +57,7 @@ interface Options {
 }
 
 function parseArgs(argv: readonly string[]): Options {
-  const o: Options = { minutes: 10, workers: 2, load: 0.7, faultRate: 0.01, sampleS: 5, abuseEveryS: 60, seed: 1, arena: false, mallocArenaMax: 2 };
+  const o: Options = { model: undefined, turns: 0, maxSentences: 6, cancelRate: 0, disconnectRate: 0, minutes: 10, workers: 2, load: 0.7, faultRate: 0.01, sampleS: 5, abuseEveryS: 60, seed: 1, arena: false, mallocArenaMax: 2 };
   const numeric: Record<string, keyof Options> = {
     '--minutes': 'minutes',
     '--workers': 'workers',
@@ -52,10 +67,19 @@ function parseArgs(argv: readonly string[]): Options {
     '--abuse-every-s': 'abuseEveryS',
     '--seed': 'seed',
     '--malloc-arena-max': 'mallocArenaMax',
+    '--turns': 'turns',
+    '--max-sentences': 'maxSentences',
+    '--cancel-rate': 'cancelRate',
+    '--disconnect-rate': 'disconnectRate',
   };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i]!.split('=', 2) as [string, string | undefined];
     const value = inline ?? argv[++i];
+    if (flag === '--model') {
+      if (value === undefined || value === '') throw new Error('--model takes a path');
+      o.model = value;
+      continue;
+    }
     if (flag === '--arena') {
       if (value !== 'on' && value !== 'off') throw new Error('--arena takes on or off');
       o.arena = value === 'on';
@@ -67,8 +91,8 @@ function parseArgs(argv: readonly string[]): Options {
     if (value === undefined || !Number.isFinite(n) || n < 0) throw new Error(`${flag} needs a non-negative number`);
     (o as unknown as Record<string, number>)[key] = n;
   }
-  if (o.minutes <= 0 || o.workers < 1 || o.load <= 0 || o.load > 1 || o.faultRate > 0.5 || o.sampleS < 1) {
-    throw new Error('need --minutes > 0, --workers >= 1, 0 < --load <= 1, --fault-rate <= 0.5, --sample-s >= 1');
+  if (o.minutes <= 0 || o.workers < 1 || o.load <= 0 || o.load > 1 || o.faultRate > 0.5 || o.sampleS < 1 || o.maxSentences < 1 || o.cancelRate + o.disconnectRate > 1) {
+    throw new Error('need --minutes > 0, --workers >= 1, 0 < --load <= 1, --fault-rate <= 0.5, --sample-s >= 1, --max-sentences >= 1, --cancel-rate + --disconnect-rate <= 1');
   }
   return o;
 }
@@ -100,9 +124,9 @@ function prng(seed: number): () => number {
   };
 }
 
-/** A turn of 1-6 sentences (each one chunk); each sentence carries a fault with probability `rate`. */
-function makeTurn(random: () => number, rate: number): { text: string; sentences: number; faults: Fault[] } {
-  const sentences = 1 + Math.floor(random() * 6);
+/** A turn of 1-max sentences (each one chunk); each sentence carries a fault with probability `rate`. */
+function makeTurn(random: () => number, rate: number, max: number): { text: string; sentences: number; faults: Fault[] } {
+  const sentences = 1 + Math.floor(random() * max);
   const parts: string[] = [];
   const faults: Fault[] = [];
   for (let i = 0; i < sentences; i++) {
@@ -135,7 +159,7 @@ function tallyTurn(t: Tally, r: TurnRecord, faults: Fault[]): void {
   t.turns++;
   t.ends[r.end] = (t.ends[r.end] ?? 0) + 1;
   if (r.end === 'rejected') t.ends[`rejected:${r.rejectedCode}`] = (t.ends[`rejected:${r.rejectedCode}`] ?? 0) + 1;
-  // Faults of a turn that never reached the host do not count as injected.
+  // Faults of a turn that never reached the host, or was cut short, do not count as injected.
   if (r.end === 'done') for (const f of faults) t.injected[f]++;
   t.chunks += r.chunks;
   t.delivered += r.delivered;
@@ -264,13 +288,14 @@ function slope(points: ReadonlyArray<[number, number]>): number {
 
 // ---------------------------------------------------------------------------------------
 
-async function calibrate(host: HostProcess, workers: number): Promise<number> {
+/** Chunks per second the host sustains; `rounds` turns of four sentences per connection. */
+async function calibrate(host: HostProcess, workers: number, rounds: number): Promise<number> {
   const conns = await Promise.all(Array.from({ length: 2 * workers }, () => SoakConn.open(host.wsUrl)));
   const text = SENTENCES.slice(0, 4).join(' ');
   const t0 = performance.now();
   let chunks = 0;
   await Promise.all(conns.map(async (c, i) => {
-    for (let k = 0; k < 4; k++) chunks += (await c.speak(`cal-${i}-${k}`, text, TURN_BOUND_MS)).delivered;
+    for (let k = 0; k < rounds; k++) chunks += (await c.speak(`cal-${i}-${k}`, text, TURN_BOUND_MS)).delivered;
   }));
   const rate = chunks / ((performance.now() - t0) / 1000);
   await Promise.all(conns.map((c) => c.close()));
@@ -285,20 +310,27 @@ async function main(): Promise<number> {
   const csvPath = `${root}bench/results/soak-${stamp}.csv`;
   const log = (msg: string): void => void process.stdout.write(`[soak] ${msg}\n`);
 
-  log(`starting the host: ${o.workers} workers, arena ${o.arena ? 'on' : 'off'}, MALLOC_ARENA_MAX ${o.mallocArenaMax || 'unset'}`);
+  log(`starting the host: ${o.model ?? 'synthetic model'}, ${o.workers} workers, arena ${o.arena ? 'on' : 'off'}, MALLOC_ARENA_MAX ${o.mallocArenaMax || 'unset'}`);
   const host = await HostProcess.start({
     keepLines: 2000,
-    env: { KOKORO_WORKERS: String(o.workers), KOKORO_CPU_MEM_ARENA: o.arena ? '1' : '0', KOKORO_MAX_CONNECTIONS: String(MAX_CONNECTIONS + 8), ...(o.mallocArenaMax > 0 ? { MALLOC_ARENA_MAX: String(o.mallocArenaMax) } : {}) },
+    env: {
+      KOKORO_WORKERS: String(o.workers),
+      KOKORO_CPU_MEM_ARENA: o.arena ? '1' : '0',
+      KOKORO_MAX_CONNECTIONS: String(MAX_CONNECTIONS + 8),
+      ...(o.model !== undefined ? { KOKORO_MODEL: o.model } : {}),
+      ...(o.mallocArenaMax > 0 ? { MALLOC_ARENA_MAX: String(o.mallocArenaMax) } : {}),
+    },
   });
   const onSignal = () => host.kill('SIGKILL');
   process.once('SIGINT', onSignal);
   try {
     const retries = 1; // KOKORO_CHUNK_RETRIES default: a faulty chunk faults on both tries
-    const capacity = await calibrate(host, o.workers);
-    const perTurn = 3.5; // mean sentences (chunks) per turn
+    // A real model is ~50x slower than the synthetic one: one round is enough to measure it.
+    const capacity = await calibrate(host, o.workers, o.model === undefined ? 4 : 1);
+    const perTurn = (1 + o.maxSentences) / 2; // mean sentences (chunks) per turn
     const targetRate = capacity * o.load;
     const intervalMs = (perTurn / targetRate) * 1000;
-    log(`capacity ${capacity.toFixed(1)} chunks/s; load ${(o.load * 100).toFixed(0)}%: a turn every ${intervalMs.toFixed(0)} ms for ${o.minutes} min`);
+    log(`capacity ${capacity.toFixed(1)} chunks/s; load ${(o.load * 100).toFixed(0)}%: a turn every ${intervalMs.toFixed(0)} ms for ${o.minutes} min${o.turns > 0 ? ` or ${o.turns} turns` : ''}`);
 
     const baseline = await sample(host, performance.now());
     const csv = createWriteStream(csvPath);
@@ -322,8 +354,10 @@ async function main(): Promise<number> {
         tally.skippedStarts++;
         return;
       }
-      const turn = makeTurn(random, o.faultRate);
-      const record = await conn.speak(`t${n++}`, turn.text, TURN_BOUND_MS);
+      const turn = makeTurn(random, o.faultRate, o.maxSentences);
+      const roll = random();
+      const interrupt = roll < o.cancelRate ? 'cancel' : roll < o.cancelRate + o.disconnectRate ? 'disconnect' : undefined;
+      const record = await conn.speak(`t${n++}`, turn.text, TURN_BOUND_MS, interrupt);
       tallyTurn(tally, record, turn.faults);
       if (record.end === 'hung') conn.ws.terminate();
       else pool.give(conn);
@@ -333,9 +367,18 @@ async function main(): Promise<number> {
       void p.finally(() => inFlight.delete(p));
     };
 
-    const turnTimer = setInterval(() => launch(startTurn()), intervalMs);
+    let enoughTurns!: () => void;
+    const turnsDone = new Promise<void>((resolve) => (enoughTurns = resolve));
+    const turnTimer = setInterval(() => {
+      if (o.turns > 0 && n >= o.turns) {
+        enoughTurns();
+        return;
+      }
+      launch(startTurn());
+    }, intervalMs);
     let abuseKind = 0;
-    const abuseTimer = setInterval(() => {
+    // --abuse-every-s 0: no abusers (on a real model a slow reader takes minutes to fill its buffers).
+    const abuseTimer = o.abuseEveryS <= 0 ? undefined : setInterval(() => {
       const kind = abuseKind++ % 2 === 0 ? 'slow reader' : 'cancel flood';
       launch((kind === 'slow reader' ? slowReader(host) : cancelFlood(host)).then(
         (outcome) => void abuses.push(`${kind}: ${outcome}`),
@@ -352,7 +395,9 @@ async function main(): Promise<number> {
       }).catch((err: unknown) => log(`sample failed: ${String(err)}`));
     }, o.sampleS * 1000);
 
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, endAt - performance.now())));
+    let endTimer: NodeJS.Timeout | undefined;
+    await Promise.race([new Promise((resolve) => (endTimer = setTimeout(resolve, Math.max(0, endAt - performance.now())))), turnsDone]);
+    clearTimeout(endTimer);
     clearInterval(turnTimer);
     clearInterval(abuseTimer);
     log(`load stopped; waiting for ${inFlight.size} turns and abusers to end`);
@@ -373,7 +418,8 @@ async function main(): Promise<number> {
     const exit = await host.stop();
 
     // ---- judgement
-    const warmupS = Math.max(60, 0.2 * o.minutes * 60);
+    // Warm-up: the first fifth of the load actually run (a --turns run may end long before --minutes).
+    const warmupS = Math.max(60, 0.2 * (series.at(-1)?.t ?? 0));
     const after = series.filter((s) => s.t >= warmupS);
     const windowS = (after.at(-1)?.t ?? 0) - (after[0]?.t ?? 0);
     const meanRss = after.reduce((s, x) => s + x.rssMb, 0) / Math.max(1, after.length);
@@ -398,7 +444,8 @@ async function main(): Promise<number> {
     log('---- summary');
     log(`csv: ${csvPath}`);
     log(`turns ${tally.turns} (${JSON.stringify(tally.ends)}), skipped starts ${tally.skippedStarts}, slowest turn ${Math.round(tally.slowestTurnMs)} ms`);
-    log(`chunks ${tally.chunks}: delivered ${tally.delivered}, failed ${tally.failed}; injected ${JSON.stringify(tally.injected)}`);
+    log(`the last turn was number ${n}; cancelled by the client ${tally.ends.cancelled ?? 0}, hung up on ${tally.ends.client_disconnect ?? 0}`);
+    log(`chunks announced by tts_done ${tally.chunks}; delivered ${tally.delivered}, failed ${tally.failed} (turns cut short included); injected ${JSON.stringify(tally.injected)}`);
     log(`event-loop p99 per sample: max ${Math.max(...p99s, 0)} ms, median ${[...p99s].sort((a, b) => a - b)[Math.floor(p99s.length / 2)] ?? NaN} ms`);
     log(`RSS ${baseline.rssMb.toFixed(0)} -> ${end.rssMb.toFixed(0)} MiB; threads ${baseline.threads} -> ${end.threads}; fds ${baseline.fds} -> ${end.fds}`);
     for (const [name, ok, detail] of checks) log(`${ok === 'skip' ? 'SKIP' : ok ? 'PASS' : 'FAIL'}  ${name}: ${detail}`);

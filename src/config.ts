@@ -7,6 +7,7 @@
  * PORT=9000 is `--port 9000`. Flags win over the environment.
  */
 import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 type Kind = 'int' | 'number' | 'bool' | 'string' | 'url' | 'level';
@@ -45,6 +46,9 @@ const SPEC = {
   wsSlowReaderGraceMs: { env: 'KOKORO_WS_SLOW_READER_GRACE_MS', kind: 'int', min: 0, default: 10000 },
   wsMessagesPerSecond: { env: 'KOKORO_WS_MESSAGES_PER_SECOND', kind: 'int', min: 1, default: 100 },
   wsMessageBurst: { env: 'KOKORO_WS_MESSAGE_BURST', kind: 'int', min: 1, default: 200 },
+  // Speech text is charged by characters: far above any LLM (1,000 tokens/s is ~5,000 chars/s).
+  wsTextCharsPerSecond: { env: 'KOKORO_WS_TEXT_CHARS_PER_SECOND', kind: 'int', min: 1, default: 20_000 },
+  wsTextCharBurst: { env: 'KOKORO_WS_TEXT_CHAR_BURST', kind: 'int', min: 1, default: 40_000 },
   maxTurnChars: { env: 'KOKORO_MAX_TURN_CHARS', kind: 'int', min: 1, default: 20000 },
   maxInputChars: { env: 'KOKORO_MAX_INPUT_CHARS', kind: 'int', min: 1, default: 20000 },
   bodyLimitBytes: { env: 'KOKORO_BODY_LIMIT_BYTES', kind: 'int', min: 1024, default: 262144 },
@@ -58,6 +62,9 @@ const SPEC = {
   workers: { env: 'KOKORO_WORKERS', kind: 'int', min: 1, max: 256 },
   threadsPerWorker: { env: 'KOKORO_THREADS_PER_WORKER', kind: 'int', min: 1, max: 256 },
   enableCpuMemArena: { env: 'KOKORO_CPU_MEM_ARENA', kind: 'bool', default: false },
+  // onnxruntime (src/runtime/resolve.ts): auto, bundled, or a prepared runtime directory; and where auto looks.
+  ort: { env: 'KOKORO_ORT', kind: 'string', default: 'auto' },
+  ortDir: { env: 'KOKORO_ORT_DIR', kind: 'string' },
   workerHeapMb: { env: 'KOKORO_WORKER_HEAP_MB', kind: 'int', min: 16, default: 512 },
   maxQueue: { env: 'KOKORO_MAX_QUEUE', kind: 'int', min: 1, default: 256 },
   queueTimeoutMs: { env: 'KOKORO_QUEUE_TIMEOUT_MS', kind: 'int', min: 1, default: 30000 },
@@ -74,6 +81,13 @@ const SPEC = {
   faultInjection: { env: 'KOKORO_FAULT_INJECTION', kind: 'bool', default: false },
   // pipeline
   maxInFlightPerTurn: { env: 'KOKORO_MAX_IN_FLIGHT_PER_TURN', kind: 'int', min: 1, default: 3 },
+  // Silence at joins (src/pipeline/join-silence.ts): only samples below the threshold are trimmed.
+  joinTrim: { env: 'KOKORO_JOIN_TRIM', kind: 'bool', default: true },
+  silenceThresholdDbfs: { env: 'KOKORO_SILENCE_THRESHOLD_DBFS', kind: 'number', min: -120, max: -20, default: -60 },
+  firstLeadMs: { env: 'KOKORO_FIRST_LEAD_MS', kind: 'int', min: 0, max: 1000, default: 40 },
+  gapSentenceMs: { env: 'KOKORO_GAP_SENTENCE_MS', kind: 'int', min: 0, max: 2000, default: 300 },
+  gapClauseMs: { env: 'KOKORO_GAP_CLAUSE_MS', kind: 'int', min: 0, max: 2000, default: 110 },
+  gapWordMs: { env: 'KOKORO_GAP_WORD_MS', kind: 'int', min: 0, max: 2000, default: 40 },
   drainSafetyMs: { env: 'KOKORO_DRAIN_SAFETY_MS', kind: 'int', min: 1000, default: 300000 },
   // router
   fallbackUrl: { env: 'KOKORO_FALLBACK_URL', kind: 'url' },
@@ -207,6 +221,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
   if ((out.runTimeoutMaxMs as number) < (out.runTimeoutBaseMs as number)) {
     problems.push('KOKORO_RUN_TIMEOUT_MAX_MS must be at least KOKORO_RUN_TIMEOUT_BASE_MS');
   }
+  const ort = out.ort as string;
+  if (ort !== 'auto' && ort !== 'bundled' && !existsSync(ort)) {
+    problems.push(`KOKORO_ORT (--ort) must be auto, bundled or the directory of a prepared runtime (npm run runtime:fetch), got "${ort}"`);
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const modelPath = resolveModelPath(out.modelPath as string | undefined);
@@ -214,6 +232,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
   return Object.freeze({
     ...(out as unknown as Raw),
     modelPath,
+    ort: ort === 'auto' || ort === 'bundled' ? ort : resolve(ort),
+    ortDir: out.ortDir === undefined || out.ortDir === '' ? undefined : resolve(out.ortDir as string),
     stallModelPath: out.faultInjection === true && existsSync(stall) ? stall : undefined,
     rootDir: ROOT,
   });

@@ -22,6 +22,12 @@ export function createMetrics(registry: Registry = new Registry()) {
     timeouts: new Counter({ name: 'kokoro_chunk_timeouts_total', help: 'Run deadlines that expired', registers: register }),
     crashes: new Counter({ name: 'kokoro_worker_crashes_total', help: 'Workers that died under a task', labelNames: ['kind'] as const, registers: register }),
     poolErrors: new Counter({ name: 'kokoro_pool_errors_total', help: "Errors emitted by the pool's 'error' event", registers: register }),
+    onnxruntime: new Gauge({
+      name: 'kokoro_onnxruntime_info',
+      help: 'The onnxruntime the workers run (1): version, and source bundled (onnxruntime-node) or newer (npm run runtime:fetch)',
+      labelNames: ['version', 'source'] as const,
+      registers: register,
+    }),
     canary: new Counter({ name: 'kokoro_canary_total', help: 'Idle canary syntheses by outcome', labelNames: ['outcome'] as const, registers: register }),
     // pipeline
     firstChunk: new Histogram({ name: 'kokoro_turn_first_chunk_seconds', help: "From a turn's first text to its first audio", buckets: LATENCY_BUCKETS_S, registers: register }),

@@ -99,7 +99,8 @@ async function main(): Promise<void> {
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
-  log.info({ host: config.host, port, workers: pool.health().plan.workers }, 'ready');
+  const onnxruntime = pool.runtime === undefined ? null : `${pool.runtime.version} (${pool.runtime.source})`;
+  log.info({ host: config.host, port, workers: pool.health().plan.workers, onnxruntime }, 'ready');
 }
 
 main().catch((err: unknown) => {

@@ -3,10 +3,11 @@
  * PCM. Expected failures return as data ({ ok: false, code }); only faults crash.
  *
  * Life cycle, as the main thread sees it on the pool's 'message' event:
- *   module evaluated -> 'loaded' (model ready and warm) or 'load_failed' (reason)
+ *   module evaluated -> 'loaded' (model ready and warm; which onnxruntime) or 'load_failed' (reason)
  *   each task        -> 'started' (the run deadline is armed from here, never from enqueue)
  */
 import { parentPort, threadId, workerData } from 'node:worker_threads';
+import { measureSilence } from '../src/shared/silence.ts';
 import { Piscina } from 'piscina';
 import type { SynthRequest, SynthResult, WorkerEvent, WorkerInit } from '../src/shared/protocol.ts';
 import { claimSlot, enterNative, leaveNative } from '../src/shared/native-slots.ts';
@@ -32,14 +33,15 @@ let loadError: string | undefined;
 
 try {
   const t0 = performance.now();
-  const session = await openSession(init.modelPath, { intraOpThreads: init.intraOpThreads, enableCpuMemArena: init.enableCpuMemArena }, guard);
+  const runtime = init.ort;
+  const session = await openSession(init.modelPath, { intraOpThreads: init.intraOpThreads, enableCpuMemArena: init.enableCpuMemArena, runtime }, guard);
   mainSession = session;
   synthesizer = new KokoroSynthesizer(session);
   await synthesizer.synthesize({ text: 'Ready.' }, [{ id: 'af_heart', weight: 1 }], 1);
   if (init.faultInjection && init.stallModelPath !== undefined) {
-    stallSession = await openSession(init.stallModelPath, { intraOpThreads: 1, enableCpuMemArena: false }, guard);
+    stallSession = await openSession(init.stallModelPath, { intraOpThreads: 1, enableCpuMemArena: false, runtime }, guard);
   }
-  post({ type: 'loaded', threadId, slot, loadMs: performance.now() - t0, inputNames: [...session.inputNames], outputNames: [...session.outputNames] });
+  post({ type: 'loaded', threadId, slot, loadMs: performance.now() - t0, inputNames: [...session.inputNames], outputNames: [...session.outputNames], runtime: session.runtime });
 } catch (err) {
   // Not rethrown: a module that throws trips Piscina's bootstrap latch and the pool stops
   // refilling for good. The main thread sees this event and replaces us with backoff.
@@ -114,6 +116,7 @@ export default async function synthesize(req: SynthRequest): Promise<SynthResult
       tokens: out.tokens,
       phonemes: out.phonemes,
       timings: { phonemizeMs: out.phonemizeMs, inferenceMs: out.inferenceMs },
+      silence: measureSilence(out.pcm, init.silenceThresholdDbfs),
     };
     if (throwAfter) throwAfterReturn();
     return transferred(result, out.pcm);

@@ -18,7 +18,7 @@ export interface PostResult {
  * POSTs `body` as JSON and reads the streamed answer, calling `onBytes` per body chunk.
  * An aborted or failed request resolves (never rejects) with `error` set.
  */
-export function postStream(url: string, body: unknown, opts: { agent?: Agent; signal?: AbortSignal; timeoutMs: number; onBytes?: (n: number) => void }): Promise<PostResult> {
+export function postStream(url: string, body: unknown, opts: { agent?: Agent; signal?: AbortSignal; timeoutMs: number; onBytes?: (n: number, chunk: Buffer) => void }): Promise<PostResult> {
   const payload = Buffer.from(JSON.stringify(body));
   const t0 = performance.now();
   return new Promise((resolve) => {
@@ -47,7 +47,7 @@ export function postStream(url: string, body: unknown, opts: { agent?: Agent; si
       res.on('data', (chunk: Buffer) => {
         if (result.bytes === 0) result.ttfbMs = performance.now() - t0;
         result.bytes += chunk.length;
-        if (result.status === 200) opts.onBytes?.(chunk.length);
+        if (result.status === 200) opts.onBytes?.(chunk.length, chunk);
       });
       res.on('end', () => finish(result.status === 200 ? undefined : `HTTP ${result.status}`));
       res.on('error', (err) => finish(err.message));

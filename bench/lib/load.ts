@@ -19,6 +19,11 @@ export interface TurnSample {
   startedAt: number;
   /** ms to the first audio byte; NaN without audio. */
   ttfaMs: number;
+  /** ms to the first audible sample (-40 dBFS, audible.ts); NaN without one. */
+  audibleMs: number;
+  /** Played back in real time as it arrived (playback.ts): stalls not in the audio. */
+  underruns: number;
+  stallMs: number;
   endMs: number;
   audioS: number;
   error?: string;
@@ -56,6 +61,12 @@ export interface LoadResult {
   cut: number;
   errors: string[];
   ttfa_ms: Summary;
+  /** First AUDIBLE audio (-40 dBFS): the latency a listener hears. */
+  audible_ms: Summary;
+  /** Turns played back in real time: stalls that are not in the audio. */
+  underruns: number;
+  stall_ms: number;
+  turns_with_underruns: number;
   turn_ms: Summary;
   /** Per turn: wall time / audio time, p50 (below 1 plays without gaps). */
   turn_rtf_p50: number;
@@ -117,6 +128,10 @@ export async function runLoad(clients: readonly LoadClient[], opts: LoadOptions)
     cut: samples.length - cutFrom,
     errors: [...new Set(samples.filter((s) => s.error !== undefined && s.cut !== true).map((s) => s.error!))].slice(0, 5),
     ttfa_ms: summarize(ttfa),
+    audible_ms: summarize(inWindow.filter((s) => Number.isFinite(s.audibleMs)).map((s) => s.audibleMs)),
+    underruns: ok.reduce((n, s) => n + s.underruns, 0),
+    stall_ms: round(ok.reduce((n, s) => n + s.stallMs, 0), 0),
+    turns_with_underruns: ok.filter((s) => s.underruns > 0).length,
     turn_ms: summarize(ok.map((s) => s.endMs)),
     turn_rtf_p50: round(percentile(ok.filter((s) => s.audioS > 0).map((s) => s.endMs / 1000 / s.audioS).sort((a, b) => a - b), 50), 3),
   };

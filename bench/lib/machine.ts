@@ -4,6 +4,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, release, totalmem, type } from 'node:os';
 import { relative } from 'node:path';
+import { loadRuntime } from '../../src/runtime/resolve.ts';
 import { readCpuFacts, type CpuFacts } from '../../src/synth/cpu-budget.ts';
 
 export interface MachineFacts {
@@ -15,7 +16,15 @@ export interface MachineFacts {
   os: string;
   node: string;
   onnxruntime_node: string;
+  /** The onnxruntime library the host and raw workers run (src/runtime), which may be newer than onnxruntime-node's. */
+  onnxruntime?: RuntimeFacts;
   git_commit: string | null;
+}
+
+export interface RuntimeFacts {
+  version: string;
+  source: 'bundled' | 'newer';
+  fallback_reason?: string;
 }
 
 export interface ModelFacts {
@@ -57,6 +66,15 @@ export function machineFacts(root: string): MachineFacts {
     onnxruntime_node: packageVersion('onnxruntime-node'),
     git_commit: gitCommit(root),
   };
+}
+
+/**
+ * Which onnxruntime KOKORO_ORT / KOKORO_ORT_DIR select here, by loading it as a worker
+ * would (the host's children and the raw workers see the same environment).
+ */
+export async function runtimeFacts(env: NodeJS.ProcessEnv = process.env): Promise<RuntimeFacts> {
+  const { info } = await loadRuntime({ choice: env.KOKORO_ORT, cacheRoot: env.KOKORO_ORT_DIR });
+  return { version: info.version, source: info.source, ...(info.fallbackReason !== undefined ? { fallback_reason: info.fallbackReason } : {}) };
 }
 
 export function modelFacts(path: string, root: string): ModelFacts {

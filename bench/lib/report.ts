@@ -18,7 +18,8 @@ function machine(run: BenchRun): string[] {
   return [
     `kokoro-host bench${run.quick ? ' (quick)' : ''}: ${run.model.path} (${run.model.mb} MB${run.model.synthetic ? ', synthetic' : ''})`,
     `  ${m.vcpus} vCPUs (${m.cpu_model}; available ${m.cpu.available}, quota ${fmt(m.cpu.quota)}, cpuset ${fmt(m.cpu.cpuset)}), ${m.memory_gb} GB, ${m.os}`,
-    `  node ${m.node}, onnxruntime-node ${m.onnxruntime_node}, commit ${fmt(m.git_commit)}`,
+    `  node ${m.node}, onnxruntime ${m.onnxruntime === undefined ? '?' : `${m.onnxruntime.version} (${m.onnxruntime.source})`} via onnxruntime-node ${m.onnxruntime_node}, commit ${fmt(m.git_commit)}`,
+    ...(m.onnxruntime?.fallback_reason !== undefined ? [`  WARNING: ${m.onnxruntime.fallback_reason}`] : []),
   ];
 }
 
@@ -58,8 +59,8 @@ function host(levels: readonly LevelResult[], plan: Plan | undefined): string[] 
   const out = [
     `host: plan ${plan === undefined ? '?' : `${plan.workers}x${plan.threads}`} (ms; ttfa = speak/request -> first audio byte; loop = event-loop delay in the host)`,
     table(
-      ['way', 'conc', 'audio s/s', 'rtf', 'ttfa p50', 'p95', 'p99', 'loop p50', 'loop p99', 'probe p99', 'rss MB', 'turns', 'failed', 'cut'],
-      levels.map((l) => [l.transport, l.concurrency, l.audio_s_per_s, l.rtf, l.ttfa_ms.p50, l.ttfa_ms.p95, l.ttfa_ms.p99, l.eventloop?.p50_ms, l.eventloop?.p99_ms, l.probe_ms.p99, l.rss_mb, l.turns, l.failed, l.cut]),
+      ['way', 'conc', 'audio s/s', 'rtf', 'ttfa p50', 'p95', 'p99', 'audible p50', 'p95', 'underruns', 'stall ms', 'loop p50', 'loop p99', 'probe p99', 'rss MB', 'turns', 'failed', 'cut'],
+      levels.map((l) => [l.transport, l.concurrency, l.audio_s_per_s, l.rtf, l.ttfa_ms.p50, l.ttfa_ms.p95, l.ttfa_ms.p99, l.audible_ms.p50, l.audible_ms.p95, l.underruns, l.stall_ms, l.eventloop?.p50_ms, l.eventloop?.p99_ms, l.probe_ms.p99, l.rss_mb, l.turns, l.failed, l.cut]),
     ),
   ];
   const errors = [...new Set(levels.flatMap((l) => l.errors))];
@@ -122,6 +123,9 @@ function summary(run: BenchRun): string[] {
         ['/healthz p99 ms: naive | host (worst level)', `${fmt(n(h.naive_probe_p99_ms))} | ${fmt(n(h.host_probe_p99_ms))}`],
         ['host event-loop p99 ms (worst level)', n(h.host_eventloop_p99_ms)],
         ['ttfa p50 / p95 ms (ws, 1 client)', `${fmt(n(h.ttfa_p50_ms))} / ${fmt(n(h.ttfa_p95_ms))}`],
+        ['first AUDIBLE audio p50 / p95 ms (ws, 1 client)', `${fmt(n(h.audible_p50_ms))} / ${fmt(n(h.audible_p95_ms))}`],
+        ['LLM reply at 50 tokens/s: audible p50 ms | underruns (stall ms)', `${fmt(n(h.llm_stream_audible_p50_ms))} | ${fmt(n(h.llm_stream_underruns))} (${fmt(n(h.llm_stream_stall_ms))})`],
+        ['most ws streams with zero underruns', h.underrun_free_max_concurrency === null ? '-' : String(h.underrun_free_max_concurrency)],
         ['best plan (tuning)', best === null ? '-' : `${best.workers}x${best.threads}`],
         ['stall recovery ms | respawn ms', `${fmt(n(h.stall_recovery_ms))} | ${fmt(n(h.respawn_ms))}`],
       ],

@@ -4,6 +4,7 @@
  * not measured is null (never 0), so a skipped or failed part cannot read as a result.
  */
 import type { FaultsResult } from '../faults.ts';
+import type { LoadResult } from './load.ts';
 import { saturation, type LevelResult } from '../host.ts';
 import type { NaiveResult } from '../naive.ts';
 import type { RawResult } from '../raw.ts';
@@ -22,6 +23,10 @@ export interface BenchRun {
   naive?: NaiveResult;
   hostPlan?: Plan;
   levels?: LevelResult[];
+  /** One turn alone on the warm host (ms): the unit the level windows are sized in. */
+  turnMs?: number;
+  /** One client streaming a reply at LLM speed (host.ts measureLlmStream). */
+  stream?: LoadResult;
   tuning?: TuningResult;
   faults?: FaultsResult;
   soak?: SoakResult;
@@ -61,6 +66,8 @@ export function headline(run: BenchRun): Record<string, unknown> {
     cpu_model: run.machine.cpu_model,
     node: run.machine.node,
     onnxruntime_node: run.machine.onnxruntime_node,
+    onnxruntime: run.machine.onnxruntime?.version ?? null,
+    onnxruntime_source: run.machine.onnxruntime?.source ?? null,
     quick: run.quick,
     plan: run.hostPlan ?? null,
     raw_audio_s_per_s: raw,
@@ -85,6 +92,16 @@ export function headline(run: BenchRun): Record<string, unknown> {
     ttfa_p50_ms: ws1?.ttfa_ms.p50 ?? NaN,
     ttfa_p95_ms: ws1?.ttfa_ms.p95 ?? NaN,
     ttfa_p99_ms: ws1?.ttfa_ms.p99 ?? NaN,
+    audible_p50_ms: ws1?.audible_ms.p50 ?? NaN,
+    audible_p95_ms: ws1?.audible_ms.p95 ?? NaN,
+    llm_stream_audible_p50_ms: run.stream?.audible_ms.p50 ?? NaN,
+    llm_stream_first_byte_p50_ms: run.stream?.ttfa_ms.p50 ?? NaN,
+    llm_stream_underruns: run.stream?.underruns ?? NaN,
+    llm_stream_stall_ms: run.stream?.stall_ms ?? NaN,
+    // The largest WebSocket concurrency whose turns all played in real time without a stall.
+    underrun_free_max_concurrency: levels.filter((l) => l.transport === 'ws' && l.turns > 0 && l.underruns === 0).reduce<number | null>((m, l) => Math.max(m ?? 0, l.concurrency), null),
+    underruns_by_concurrency: Object.fromEntries(levels.filter((l) => l.transport === 'ws').map((l) => [l.concurrency, { underruns: l.underruns, stall_ms: l.stall_ms, turns: l.turns }])),
+    turn_alone_ms: run.turnMs ?? NaN,
     ttfa_saturation_p50_ms: ws?.ttfa_ms.p50 ?? NaN,
     ttfa_saturation_p95_ms: ws?.ttfa_ms.p95 ?? NaN,
     host_rss_max_mb: worst(levels.map((l) => l.rss_mb)),

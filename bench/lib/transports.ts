@@ -4,9 +4,14 @@
  * POST /speak has the same shape).
  */
 import { Agent } from 'node:http';
+import { hasAudibleS16 } from './audible.ts';
 import { postStream } from './http-client.ts';
 import { SAMPLE_RATE, type LoadClient, type TurnSample } from './load.ts';
+import { playInRealTime } from './playback.ts';
 import { WsConn } from './ws-client.ts';
+
+/** A turn that produced no audio: nothing was heard, nothing could stall. */
+const SILENT = { audibleMs: NaN, underruns: 0, stallMs: 0 };
 
 /** A turn that takes longer than this is a failure, not a figure. */
 export const TURN_TIMEOUT_MS = 120_000;
@@ -19,14 +24,17 @@ export class WsLoadClient implements LoadClient {
   #conn: WsConn | undefined;
   #current: string | undefined;
   #killTimer: NodeJS.Timeout | undefined;
+  /** Text streamed as an LLM does, this many ~4-character pieces a second; undefined: one `speak`. */
+  readonly #streamRate: number | undefined;
 
-  private constructor(url: string, conn: WsConn) {
+  private constructor(url: string, conn: WsConn, streamRate: number | undefined) {
     this.#url = url;
     this.#conn = conn;
+    this.#streamRate = streamRate;
   }
 
-  static async open(url: string): Promise<WsLoadClient> {
-    return new WsLoadClient(url, await WsConn.open(url));
+  static async open(url: string, streamRate?: number): Promise<WsLoadClient> {
+    return new WsLoadClient(url, await WsConn.open(url), streamRate);
   }
 
   async turn(id: string, text: string, onAudio: (samples: number) => void): Promise<TurnSample> {
@@ -36,19 +44,20 @@ export class WsLoadClient implements LoadClient {
       try {
         this.#conn = await WsConn.open(this.#url);
       } catch (err) {
-        return { ok: false, startedAt, ttfaMs: NaN, endMs: performance.now() - startedAt, audioS: 0, error: err instanceof Error ? err.message : String(err) };
+        return { ok: false, startedAt, ttfaMs: NaN, ...SILENT, endMs: performance.now() - startedAt, audioS: 0, error: err instanceof Error ? err.message : String(err) };
       }
     }
     const conn = this.#conn;
     this.#current = id;
     const timer = setTimeout(() => this.abort(), TURN_TIMEOUT_MS);
-    const r = await conn.speak(id, text, onAudio);
+    const r = await (this.#streamRate === undefined ? conn.speak(id, text, onAudio) : conn.stream(id, text, this.#streamRate, onAudio));
     clearTimeout(timer);
     clearTimeout(this.#killTimer);
     this.#current = undefined;
     const clean = r.outcome === 'done' && r.done?.failed === 0 && r.errors.length === 0 && r.mismatches === 0;
     const error = clean ? undefined : r.outcome !== 'done' ? `ws turn ${r.outcome}${r.errors[0] ? ` (${r.errors[0].code})` : ''}` : `ws chunk errors: ${r.errors.map((e) => e.code).join(',') || 'frame mismatch'}`;
-    return { ok: clean, startedAt, ttfaMs: r.ttfaMs, endMs: r.endMs, audioS: r.samples / SAMPLE_RATE, ...(error !== undefined ? { error } : {}) };
+    const played = playInRealTime(r.arrivals, SAMPLE_RATE);
+    return { ok: clean, startedAt, ttfaMs: r.ttfaMs, audibleMs: r.audibleMs, ...played, endMs: r.endMs, audioS: r.samples / SAMPLE_RATE, ...(error !== undefined ? { error } : {}) };
   }
 
   /** Cancels the turn in flight; a host that does not answer loses the connection. */
@@ -80,11 +89,21 @@ export class HttpLoadClient implements LoadClient {
   async turn(_id: string, text: string, onAudio: (samples: number) => void): Promise<TurnSample> {
     const startedAt = performance.now();
     this.#controller = new AbortController();
+    const arrivals: Array<{ atMs: number; samples: number }> = [];
+    let audibleMs = NaN;
+    let bytes = 0;
     const r = await postStream(this.#url, this.#body(text), {
       agent: this.#agent,
       signal: this.#controller.signal,
       timeoutMs: TURN_TIMEOUT_MS,
-      onBytes: (n) => onAudio(n / BYTES_PER_SAMPLE),
+      onBytes: (n, chunk) => {
+        const atMs = performance.now() - startedAt;
+        // A body chunk may start mid-sample: read samples from the first whole one.
+        if (Number.isNaN(audibleMs) && hasAudibleS16(chunk, bytes % BYTES_PER_SAMPLE)) audibleMs = atMs;
+        bytes += n;
+        arrivals.push({ atMs, samples: n / BYTES_PER_SAMPLE });
+        onAudio(n / BYTES_PER_SAMPLE);
+      },
     });
     this.#controller = undefined;
     const ok = r.error === undefined && r.status === 200 && r.bytes > 0;
@@ -92,6 +111,8 @@ export class HttpLoadClient implements LoadClient {
       ok,
       startedAt,
       ttfaMs: r.ttfbMs,
+      audibleMs,
+      ...playInRealTime(arrivals, SAMPLE_RATE),
       endMs: r.totalMs,
       audioS: r.bytes / BYTES_PER_SAMPLE / SAMPLE_RATE,
       ...(ok ? {} : { error: `http ${r.error ?? (r.bytes === 0 ? 'empty body' : `status ${r.status}`)}` }),

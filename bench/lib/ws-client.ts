@@ -4,6 +4,7 @@
  * turn the figures the bench reports (first audio, chunks, samples, how it ended).
  */
 import WebSocket from 'ws';
+import { hasAudibleS16 } from './audible.ts';
 
 export type TurnOutcome =
   /** tts_done arrived. */
@@ -26,8 +27,15 @@ export interface TurnResult {
   id: string;
   outcome: TurnOutcome;
   sentAt: number;
-  /** ms from sending `speak` to the first binary frame; NaN without audio. */
+  /** ms from sending `speak` (or the first `text`) to the first binary frame; NaN without audio. */
   ttfaMs: number;
+  /**
+   * ms from the same start to the arrival of the first AUDIBLE sample (at or above -40 dBFS):
+   * what a listener hears first, silence padding not counted. NaN when none arrived.
+   */
+  audibleMs: number;
+  /** Each binary frame: when it arrived (ms from the start) and how many samples it held. */
+  arrivals: Array<{ atMs: number; samples: number }>;
   /** ms from sending `speak` to the turn's end (tts_done, cancelled, rejection, close). */
   endMs: number;
   /** Binary frames received. */
@@ -114,11 +122,39 @@ export class WsConn {
 
   /** Speaks `text` as turn `id`; resolves when the turn ends, however it ends. */
   speak(id: string, text: string, onAudio?: (samples: number) => void): Promise<TurnResult> {
+    return this.#turn(id, onAudio, () => this.#socket.send(JSON.stringify({ type: 'speak', text, turn_id: id })));
+  }
+
+  /**
+   * Streams `text` as an LLM would: `piecesPerSecond` pieces of about four characters (one
+   * token each), then `flush`. First audio counts from the first piece.
+   */
+  stream(id: string, text: string, piecesPerSecond: number, onAudio?: (samples: number) => void): Promise<TurnResult> {
+    const pieces = text.match(/.{1,4}/gsu) ?? [];
+    const everyMs = 1000 / piecesPerSecond;
+    return this.#turn(id, onAudio, () => {
+      const started = performance.now();
+      let sent = 0;
+      const next = () => {
+        if (!this.open) return;
+        // Catch up when the timer runs late, so the rate holds on a busy machine.
+        const due = Math.min(pieces.length, Math.floor((performance.now() - started) / everyMs) + 1);
+        for (; sent < due; sent++) this.#socket.send(JSON.stringify({ type: 'text', text: pieces[sent], turn_id: id }));
+        if (sent < pieces.length) setTimeout(next, everyMs);
+        else this.#socket.send(JSON.stringify({ type: 'flush', turn_id: id }));
+      };
+      next();
+    });
+  }
+
+  #turn(id: string, onAudio: ((samples: number) => void) | undefined, send: () => void): Promise<TurnResult> {
     const result: TurnResult = {
       id,
       outcome: 'disconnected',
       sentAt: performance.now(),
       ttfaMs: NaN,
+      audibleMs: NaN,
+      arrivals: [],
       endMs: NaN,
       frames: 0,
       samples: 0,
@@ -133,7 +169,7 @@ export class WsConn {
         return;
       }
       this.#turns.set(id, turn);
-      this.#socket.send(JSON.stringify({ type: 'speak', text, turn_id: id }));
+      send();
     });
   }
 
@@ -164,7 +200,10 @@ export class WsConn {
       }
       const samples = data.byteLength / BYTES_PER_SAMPLE;
       const r = turn.result;
-      if (r.frames === 0) r.ttfaMs = performance.now() - r.sentAt;
+      const atMs = performance.now() - r.sentAt;
+      if (r.frames === 0) r.ttfaMs = atMs;
+      if (Number.isNaN(r.audibleMs) && hasAudibleS16(data)) r.audibleMs = atMs;
+      r.arrivals.push({ atMs, samples });
       r.frames++;
       r.samples += samples;
       if (turn.expecting !== samples) r.mismatches++;

@@ -24,7 +24,7 @@ import type { GatewayContext } from './context.ts';
 import { encodeChunk, float32, frames } from './deepgram-audio.ts';
 import { BadFrame, errorFrame, parseDeepgramFrame, warningFrame, type DeepgramMessage } from './deepgram-messages.ts';
 import type { DeepgramSettings } from './deepgram-query.ts';
-import { MAX_OPEN_TURNS, WsConnection, type CloseNotice } from './ws-connection.ts';
+import { MAX_OPEN_TURNS, WsConnection, type CloseNotice, type ParsedFrame } from './ws-connection.ts';
 import type { Settings } from './ws-turn.ts';
 
 export const MODEL_VERSION = 'kokoro-82m-v1.0';
@@ -69,9 +69,10 @@ export class DeepgramSession extends WsConnection {
     this.log.info({ model, voice, encoding, sampleRate, speed }, 'deepgram session opened');
   }
 
-  protected onFrame(data: RawData, isBinary: boolean): void {
+  protected parseFrame(data: RawData, isBinary: boolean): ParsedFrame {
     if (isBinary) throw new BadFrame('binary frames are not accepted; send JSON text frames');
-    this.#handle(parseDeepgramFrame(data.toString()));
+    const msg = parseDeepgramFrame(data.toString());
+    return { textChars: msg.type === 'Speak' ? msg.text.length : undefined, apply: () => this.#handle(msg) };
   }
 
   protected recover(err: unknown): boolean {
@@ -85,7 +86,7 @@ export class DeepgramSession extends WsConnection {
   }
 
   protected rateLimitNotice(): CloseNotice {
-    return { code: 'rate_limited', message: 'too many messages; see KOKORO_WS_MESSAGES_PER_SECOND' };
+    return { code: 'rate_limited', message: 'too many messages; see KOKORO_WS_MESSAGES_PER_SECOND and KOKORO_WS_TEXT_CHARS_PER_SECOND' };
   }
 
   /** After Close the client has said everything; what is left is playing out. */

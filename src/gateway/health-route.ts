@@ -5,12 +5,20 @@
  * `shutting_down`, so a load balancer stops routing here the moment a drain begins.
  */
 import type { FastifyInstance } from 'fastify';
+import type { RuntimeInfo } from '../runtime/types.ts';
 import type { GatewayContext } from './context.ts';
 
 export function readiness(ctx: GatewayContext): { ready: boolean; reasons: string[] } {
   const reasons = [...ctx.pool.health().reasons];
   if (ctx.lifecycle.shuttingDown) reasons.push('shutting_down');
   return { ready: reasons.length === 0, reasons };
+}
+
+/** Which onnxruntime serves; a fallback from the newer one is flagged (its reason names paths: it is in the log, not in this public probe). */
+function onnxruntime(runtime: RuntimeInfo | undefined): object | null {
+  if (runtime === undefined) return null;
+  const reason = runtime.fallbackReason === undefined ? {} : { fallback: true };
+  return { version: runtime.version, source: runtime.source, ...reason };
 }
 
 export function registerHealthRoutes(app: FastifyInstance, ctx: GatewayContext): void {
@@ -35,6 +43,7 @@ export function registerHealthRoutes(app: FastifyInstance, ctx: GatewayContext):
         respawns: health.respawns,
         last_canary: health.lastCanary,
       },
+      onnxruntime: onnxruntime(ctx.pool.runtime),
       ...(ctx.routerState !== undefined ? { router: ctx.routerState() } : {}),
     };
     reply.code(ready ? 200 : 503).header('cache-control', 'no-store').send(body);

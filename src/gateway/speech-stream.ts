@@ -12,6 +12,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { ErrorCode } from '../errors.ts';
 import { PhraseChunker } from '../pipeline/phrase-chunker.ts';
 import { TurnPipeline, type ChunkAudio, type ChunkFailure, type TurnSummary } from '../pipeline/turn-pipeline.ts';
+import { joinSettings } from '../pipeline/join-silence.ts';
 import { atOutputRate, samplesToMs } from './audio-out.ts';
 import type { GatewayContext } from './context.ts';
 import type { AudioEncoder } from './encoders/index.ts';
@@ -62,6 +63,7 @@ export class SpeechStream implements Drainable {
       drainSafetyMs: config.drainSafetyMs,
       metrics: ctx.metrics,
       startedAt: this.#startedAt,
+      join: joinSettings(config),
     });
     this.#pipeline.setDeliveryOpen(true);
     this.#pipeline.on('audio', (a: ChunkAudio) => this.#onAudio(a));

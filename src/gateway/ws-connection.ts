@@ -1,13 +1,19 @@
 /**
  * What every WebSocket session of this host does with its socket, whatever protocol it
- * speaks (the native ws-v1 protocol, Deepgram's Speak): a message rate limit, keepalive
+ * speaks (the native ws-v1 protocol, Deepgram's Speak): rate limits, keepalive
  * and idle timeout, flow control towards a slow reader, the shutdown drain, a close
  * handshake with a bound, and one teardown that every way out goes through (client close,
  * abrupt disconnect, keepalive loss, slow reader, rate limit, shutdown): cancel every turn
  * and the session's queued pool work, clear every timer.
  *
- * A protocol subclasses it with its frames: how a text frame is handled, what a rejected
- * one is answered with, what its final error frame looks like. Its turns live in `turns`.
+ * A protocol subclasses it with its frames: how a text frame is parsed and applied, what a
+ * rejected one is answered with, what its final error frame looks like. Its turns live in
+ * `turns`.
+ *
+ * Two rate limits, both token buckets: text for the speech (ws-v1 `text`/`speak`,
+ * Deepgram `Speak`) is charged by its characters, so an LLM streaming one token per
+ * message is never cut off; every other frame (control messages, and frames that do not
+ * parse) is charged one message. Each frame is parsed, charged, and only then applied.
  */
 import type { FastifyBaseLogger } from 'fastify';
 import type { RawData, WebSocket } from 'ws';
@@ -29,6 +35,13 @@ export interface CloseNotice {
   message: string;
 }
 
+/** A client frame, parsed: what it costs, and what it does once admitted. */
+export interface ParsedFrame {
+  /** Characters of speech text it carries; undefined for a control message. */
+  textChars?: number | undefined;
+  apply(): void;
+}
+
 export abstract class WsConnection implements AdmittedSession {
   readonly id: string;
   protected readonly ctx: GatewayContext;
@@ -39,7 +52,10 @@ export abstract class WsConnection implements AdmittedSession {
   /** Names the protocol in log lines ('ws session closing'). */
   readonly #kind: string;
   readonly #socket: WebSocket;
-  readonly #bucket: TokenBucket;
+  /** Control messages (and frames that do not parse), one token each. */
+  readonly #messages: TokenBucket;
+  /** Speech text, one token per character. */
+  readonly #textChars: TokenBucket;
   readonly #flow: FlowControl;
   readonly #afterSend = (err?: Error | null) => {
     if (err == null && !this.#closing) this.#flow.check();
@@ -58,7 +74,8 @@ export abstract class WsConnection implements AdmittedSession {
     this.ctx = ctx;
     this.log = log;
     const c = ctx.config;
-    this.#bucket = new TokenBucket(c.wsMessagesPerSecond, c.wsMessageBurst);
+    this.#messages = new TokenBucket(c.wsMessagesPerSecond, c.wsMessageBurst);
+    this.#textChars = new TokenBucket(c.wsTextCharsPerSecond, c.wsTextCharBurst);
     this.#flow = new FlowControl(() => socket.bufferedAmount, {
       highWaterBytes: c.wsHighWaterBytes,
       hardLimitBytes: c.wsHardLimitBytes,
@@ -75,8 +92,11 @@ export abstract class WsConnection implements AdmittedSession {
 
   // -- what a protocol defines -------------------------------------------------------
 
-  /** One frame from the client. Throws what `recover` answers, or anything to close with 1011. */
-  protected abstract onFrame(data: RawData, isBinary: boolean): void;
+  /**
+   * One frame from the client, parsed but not yet applied. Throws what `recover` answers
+   * (charged as a control message), or anything to close with 1011.
+   */
+  protected abstract parseFrame(data: RawData, isBinary: boolean): ParsedFrame;
   /** Answers a rejected frame (the session goes on) and returns true, or returns false for a bug. */
   protected abstract recover(err: unknown): boolean;
   /** The frame sent just before a close that has a reason to give (shutdown, internal error). */
@@ -168,13 +188,23 @@ export abstract class WsConnection implements AdmittedSession {
 
   #onMessage(data: RawData, isBinary: boolean): void {
     if (this.#closing || !this.acceptsFrames()) return;
-    if (!this.#bucket.take()) {
+    let frame: ParsedFrame | undefined;
+    let rejected: unknown;
+    try {
+      frame = this.parseFrame(data, isBinary);
+    } catch (err) {
+      rejected = err;
+    }
+    const chars = frame?.textChars;
+    const admitted = chars === undefined ? this.#messages.take() : this.#textChars.take(Math.max(1, chars));
+    if (!admitted) {
       this.closeWith(1008, 'rate limit exceeded', this.rateLimitNotice());
       return;
     }
     if (this.turns.openCount === 0) this.#keepalive?.restartIdle();
     try {
-      this.onFrame(data, isBinary);
+      if (frame === undefined) throw rejected;
+      frame.apply();
     } catch (err) {
       if (this.recover(err)) return;
       this.log.error({ err }, `${this.#kind} message handler failed`);

@@ -8,7 +8,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { RawData, WebSocket } from 'ws';
 import { OUTPUT_SAMPLE_RATE, type GatewayContext } from './context.ts';
-import { MAX_OPEN_TURNS, WsConnection, type CloseNotice } from './ws-connection.ts';
+import { MAX_OPEN_TURNS, WsConnection, type CloseNotice, type ParsedFrame } from './ws-connection.ts';
 import { parseClientFrame, Reject, type ClientMessage } from './ws-messages.ts';
 import type { Overrides, Settings, Turn } from './ws-turn.ts';
 
@@ -29,9 +29,11 @@ export class WsSession extends WsConnection {
     this.log.info({ voice, speed, format, rejectedQuery: rejects.map((r) => r.code) }, 'ws session opened');
   }
 
-  protected onFrame(data: RawData, isBinary: boolean): void {
+  protected parseFrame(data: RawData, isBinary: boolean): ParsedFrame {
     if (isBinary) throw new Reject('bad_message', 'binary frames are not accepted; send JSON text frames');
-    this.#handle(parseClientFrame(data.toString()));
+    const msg = parseClientFrame(data.toString());
+    const textChars = msg.type === 'text' || msg.type === 'speak' ? msg.text.length : undefined;
+    return { textChars, apply: () => this.#handle(msg) };
   }
 
   protected recover(err: unknown): boolean {

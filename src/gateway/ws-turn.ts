@@ -12,6 +12,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { PhraseChunker } from '../pipeline/phrase-chunker.ts';
 import { TurnPipeline, type ChunkAudio, type ChunkFailure } from '../pipeline/turn-pipeline.ts';
+import { joinSettings } from '../pipeline/join-silence.ts';
 import { floatToS16le } from '../shared/audio.ts';
 import { atOutputRate, samplesToMs } from './audio-out.ts';
 import { OUTPUT_SAMPLE_RATE, type GatewayContext } from './context.ts';
@@ -79,6 +80,7 @@ export class Turn {
       drainSafetyMs: ctx.config.drainSafetyMs,
       metrics: ctx.metrics,
       startedAt: this.#startedAt,
+      join: joinSettings(ctx.config),
     });
     this.#pipeline.setDeliveryOpen(false);
     this.#pipeline.on('audio', (a: ChunkAudio) => this.#onAudio(a));

@@ -31,12 +31,14 @@
 import { EventEmitter } from 'node:events';
 import { TtsError } from '../errors.ts';
 import { durationMs } from '../shared/audio.ts';
+import type { Silence } from '../shared/silence.ts';
 import type { SynthesizedAudio } from '../synth/types.ts';
+import { boundaryAfter, msToSamples, shapeChunk } from './join-silence.ts';
 import { chunkError, type ChunkAudio, type ChunkFailure, type TurnPipelineOptions, type TurnSummary } from './turn-types.ts';
 
 export type { ChunkAudio, ChunkFailure, TurnPipelineOptions, TurnSummary } from './turn-types.ts';
 
-type Outcome = { ok: true; audio: ChunkAudio } | { ok: false; failure: ChunkFailure };
+type Outcome = { ok: true; audio: ChunkAudio; silence?: Silence | undefined } | { ok: false; failure: ChunkFailure };
 
 interface Pending {
   index: number;
@@ -76,6 +78,8 @@ export class TurnPipeline extends EventEmitter {
   #audioMs = 0;
   #firstAudioMs: number | null = null;
   #lastDelivered = -1;
+  /** Lead the next delivered chunk may keep (samples); undefined until the turn's first audio. */
+  #nextLead: number | undefined;
   #deliveryOpen = true;
   #paused = false;
   #finish: Deferred | undefined;
@@ -169,6 +173,7 @@ export class TurnPipeline extends EventEmitter {
     this.#audioMs = 0;
     this.#firstAudioMs = null;
     this.#lastDelivered = -1;
+    this.#nextLead = undefined;
     this.#deliveryOpen = true;
     this.#paused = false;
     this.#forced = false;
@@ -238,9 +243,19 @@ export class TurnPipeline extends EventEmitter {
       if (outcome === undefined) return;
       this.#outcomes.delete(this.#next);
       this.#next++;
-      if (outcome.ok) this.#deliver(outcome.audio);
+      if (outcome.ok) this.#deliver(this.#shape(outcome.audio, outcome.silence));
       else this.#skip(outcome.failure);
     }
+  }
+
+  /** Trims the chunk's silence for its join (join-silence.ts); as synthesized when off or unmeasured. */
+  #shape(audio: ChunkAudio, silence: Silence | undefined): ChunkAudio {
+    const join = this.#opts.join;
+    if (join === undefined || silence === undefined) return audio;
+    const lead = this.#nextLead ?? msToSamples(join.firstLeadMs, audio.sampleRate);
+    const shaped = shapeChunk(audio.pcm, silence, audio.sampleRate, lead, boundaryAfter(audio.text), join);
+    this.#nextLead = shaped.nextLead;
+    return { ...audio, pcm: shaped.pcm };
   }
 
   #deliver(audio: ChunkAudio): void {
@@ -286,7 +301,9 @@ export class TurnPipeline extends EventEmitter {
         this.#settle(gen, index, { ok: false, failure: { turnId: this.turnId, index, text, error } });
       }, guardMs);
     }
-    const req = { text, voice: chunk.voice ?? this.#voice, speed: chunk.speed ?? this.#speed, owner: this.#opts.owner, signal: controller.signal };
+    // Nothing before it is still to play: the listener waits on this one.
+    const urgent = index === this.#next;
+    const req = { text, voice: chunk.voice ?? this.#voice, speed: chunk.speed ?? this.#speed, owner: this.#opts.owner, signal: controller.signal, urgent };
     let result: Promise<SynthesizedAudio>;
     try {
       result = this.#opts.synth.synthesize(req);
@@ -296,7 +313,7 @@ export class TurnPipeline extends EventEmitter {
     result.then(
       (a) => {
         const audio: ChunkAudio = { turnId: this.turnId, index, text, pcm: a.pcm, sampleRate: a.sampleRate, queueMs: a.queueMs, synthMs: a.synthMs, provider: a.provider };
-        this.#settle(gen, index, { ok: true, audio });
+        this.#settle(gen, index, { ok: true, audio, silence: a.silence });
       },
       (err: unknown) => this.#settle(gen, index, { ok: false, failure: { turnId: this.turnId, index, text, error: chunkError(err) } }),
     );

@@ -5,6 +5,7 @@
 import { TtsError } from '../errors.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Synthesizer } from '../synth/types.ts';
+import type { JoinSettings } from './join-silence.ts';
 
 export interface ChunkAudio {
   turnId: string;
@@ -48,6 +49,8 @@ export interface TurnPipelineOptions {
   metrics?: Metrics;
   /** performance.now() of the turn's first text (first-audio latency); default: construction. */
   startedAt?: number;
+  /** Silence kept at joins (join-silence.ts); undefined: chunks are delivered as synthesized. */
+  join?: JoinSettings | undefined;
 }
 
 /** Anything a Synthesizer rejects with, as a chunk error (unknown failures are chunk failures, not bugs of ours). */

@@ -6,6 +6,8 @@
  * custom error properties such as `code` are lost when Piscina re-throws a worker
  * error on the main thread (piscina#1143).
  */
+import type { RuntimeInfo } from '../runtime/types.ts';
+import type { Silence } from './silence.ts';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -37,6 +39,8 @@ export interface SynthSuccess {
   tokens: number;
   phonemes: string;
   timings: SynthTimings;
+  /** Leading and trailing silence, for the host's joins (src/shared/silence.ts). */
+  silence: Silence;
 }
 
 /** Failure codes a worker can report as data. */
@@ -66,15 +70,19 @@ export interface WorkerInit {
   enableCpuMemArena: boolean;
   /** Fault markers (`[[stall]]`, `[[hang]]`…) are honoured only when true. */
   faultInjection: boolean;
+  /** Below this level a sample is silence (KOKORO_SILENCE_THRESHOLD_DBFS). */
+  silenceThresholdDbfs?: number;
   /** The synthetic stall model, loaded beside the configured model when fault injection is on. */
   stallModelPath?: string;
   /** The native-code handshake (src/shared/native-slots.ts), one slot per live worker. */
   nativeSlots?: SharedArrayBuffer;
+  /** Which onnxruntime to run on (KOKORO_ORT, KOKORO_ORT_DIR; src/runtime/resolve.ts); default auto. */
+  ort?: { choice: string; cacheRoot: string | undefined };
 }
 
 /** Events a worker posts on its parentPort; Piscina re-emits them as the pool's 'message'. */
 export type WorkerEvent =
-  | { type: 'loaded'; threadId: number; slot: number; loadMs: number; inputNames: string[]; outputNames: string[] }
+  | { type: 'loaded'; threadId: number; slot: number; loadMs: number; inputNames: string[]; outputNames: string[]; runtime: RuntimeInfo }
   | { type: 'load_failed'; threadId: number; slot: number; code: 'model_load_failed'; message: string }
   | { type: 'started'; threadId: number; slot: number; taskId: number };
 

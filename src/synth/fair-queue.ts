@@ -1,35 +1,26 @@
 /**
- * A bounded queue that is fair across owners (connections, HTTP requests): it hands out
- * one item of each owner in turn, so one long turn cannot starve the other connections.
+ * A bounded queue that is fair across owners (connections, HTTP requests) and serves what
+ * a listener is waiting on first.
  *
- *   owners (round-robin ring):  A -> B -> C -> A ...
- *   per owner:                  FIFO of its items
+ *   lanes:        urgent  -> normal       shift() empties the urgent lane first
+ *   per lane:     owners in a ring        A -> B -> C -> A ... one item of each in turn
+ *   per owner:    FIFO of its items
  *
- * shift() takes the head of the next owner in the ring. Items can be removed anywhere
- * (a cancelled or expired chunk) without disturbing the others.
+ * An item is urgent when nothing is playing before it: a turn's first chunk, or the next
+ * chunk of a turn whose audio so far has all been delivered. Look-ahead chunks go in the
+ * normal lane, so a new turn's first chunk never waits behind other turns' look-ahead.
+ * Items can be removed anywhere (a cancelled or expired chunk) without disturbing the others.
  */
-export class FairQueue<T> {
-  readonly #capacity: number;
+export type Lane = 'urgent' | 'normal';
+
+/** One lane: round-robin over owners, FIFO per owner. */
+class RoundRobin<T> {
   readonly #byOwner = new Map<string, T[]>();
   #ring: string[] = [];
   #next = 0;
-  #size = 0;
+  size = 0;
 
-  constructor(capacity: number) {
-    this.#capacity = capacity;
-  }
-
-  get size(): number {
-    return this.#size;
-  }
-
-  get full(): boolean {
-    return this.#size >= this.#capacity;
-  }
-
-  /** False when full: nothing is queued. */
-  push(owner: string, item: T, front = false): boolean {
-    if (this.full && !front) return false;
+  push(owner: string, item: T, front: boolean): void {
     let items = this.#byOwner.get(owner);
     if (items === undefined) {
       items = [];
@@ -38,21 +29,17 @@ export class FairQueue<T> {
     }
     if (front) items.unshift(item);
     else items.push(item);
-    this.#size++;
-    return true;
+    this.size++;
   }
 
   shift(): T | undefined {
-    if (this.#size === 0) return undefined;
+    if (this.size === 0) return undefined;
     const owner = this.#ring[this.#next % this.#ring.length]!;
     const items = this.#byOwner.get(owner)!;
     const item = items.shift()!;
-    this.#size--;
-    if (items.length === 0) {
-      this.#drop(owner);
-    } else {
-      this.#next = (this.#next + 1) % this.#ring.length;
-    }
+    this.size--;
+    if (items.length === 0) this.#drop(owner);
+    else this.#next = (this.#next + 1) % this.#ring.length;
     return item;
   }
 
@@ -61,26 +48,24 @@ export class FairQueue<T> {
     const at = items?.indexOf(item) ?? -1;
     if (items === undefined || at < 0) return false;
     items.splice(at, 1);
-    this.#size--;
+    this.size--;
     if (items.length === 0) this.#drop(owner);
     return true;
   }
 
-  /** Remove and return every item of `owner`. */
   removeOwner(owner: string): T[] {
     const items = this.#byOwner.get(owner) ?? [];
-    this.#size -= items.length;
+    this.size -= items.length;
     if (items.length > 0) this.#drop(owner);
     return items;
   }
 
-  /** Remove and return everything, oldest owner first. */
   removeAll(): T[] {
     const all = [...this.#byOwner.values()].flat();
     this.#byOwner.clear();
     this.#ring = [];
     this.#next = 0;
-    this.#size = 0;
+    this.size = 0;
     return all;
   }
 
@@ -91,5 +76,55 @@ export class FairQueue<T> {
     if (this.#ring.length === 0) this.#next = 0;
     else if (at < this.#next) this.#next--;
     this.#next = this.#ring.length === 0 ? 0 : this.#next % this.#ring.length;
+  }
+}
+
+export interface PushOptions {
+  /** A retry goes back to the head of its owner's line, even past the capacity. */
+  front?: boolean;
+  lane?: Lane;
+}
+
+export class FairQueue<T> {
+  readonly #capacity: number;
+  readonly #urgent = new RoundRobin<T>();
+  readonly #normal = new RoundRobin<T>();
+
+  constructor(capacity: number) {
+    this.#capacity = capacity;
+  }
+
+  get size(): number {
+    return this.#urgent.size + this.#normal.size;
+  }
+
+  get full(): boolean {
+    return this.size >= this.#capacity;
+  }
+
+  /** False when full: nothing is queued. */
+  push(owner: string, item: T, options: PushOptions = {}): boolean {
+    const front = options.front === true;
+    if (this.full && !front) return false;
+    (options.lane === 'urgent' ? this.#urgent : this.#normal).push(owner, item, front);
+    return true;
+  }
+
+  shift(): T | undefined {
+    return this.#urgent.shift() ?? this.#normal.shift();
+  }
+
+  remove(owner: string, item: T): boolean {
+    return this.#urgent.remove(owner, item) || this.#normal.remove(owner, item);
+  }
+
+  /** Remove and return every item of `owner`, urgent ones first. */
+  removeOwner(owner: string): T[] {
+    return [...this.#urgent.removeOwner(owner), ...this.#normal.removeOwner(owner)];
+  }
+
+  /** Remove and return everything, urgent ones first, oldest owner first. */
+  removeAll(): T[] {
+    return [...this.#urgent.removeAll(), ...this.#normal.removeAll()];
   }
 }

@@ -3,6 +3,7 @@
  * close. Implemented by `SynthPool` (src/synth/pool.ts).
  */
 import type { EventEmitter } from 'node:events';
+import type { RuntimeInfo } from '../runtime/types.ts';
 import type { Synthesizer } from './types.ts';
 
 export interface PoolPlan {
@@ -50,6 +51,8 @@ export interface PoolHealth {
  * `workers_changed` (live count) when a worker thread exits.
  */
 export interface SynthPoolHandle extends Synthesizer, EventEmitter {
+  /** The onnxruntime the workers run, once one has loaded. */
+  readonly runtime?: RuntimeInfo | undefined;
   /** Resolves when every worker has loaded and warmed the model; rejects with `model_load_failed`. */
   start(): Promise<void>;
   health(): PoolHealth;

@@ -28,6 +28,7 @@ import { SLOT_NATIVE, claimForTermination, createSlots, releaseSlot } from '../s
 import { isWorkerEvent, type SynthRequest, type SynthResult, type WorkerEvent, type WorkerInit } from '../shared/protocol.ts';
 import { estimateTokens } from '../shared/token-estimate.ts';
 import { parseVoice } from '../shared/voices.ts';
+import type { RuntimeInfo } from '../runtime/types.ts';
 import { readCpuFacts, planPool } from './cpu-budget.ts';
 import { FairQueue } from './fair-queue.ts';
 import { HealthTracker } from './pool-health.ts';
@@ -105,6 +106,7 @@ export class SynthPool extends EventEmitter implements SynthPoolHandle {
   #respawnFailures = 0;
   #canaryTimer: NodeJS.Timeout | undefined;
   #startWaiter: { resolve(): void; reject(err: TtsError): void } | undefined;
+  #runtime: RuntimeInfo | undefined;
 
   constructor(config: Config, metrics: Metrics, log: PoolLogger) {
     super();
@@ -138,8 +140,10 @@ export class SynthPool extends EventEmitter implements SynthPoolHandle {
       intraOpThreads: this.plan.threadsPerWorker,
       enableCpuMemArena: this.#config.enableCpuMemArena,
       faultInjection: this.#config.faultInjection,
+      silenceThresholdDbfs: this.#config.silenceThresholdDbfs,
       ...(this.#config.stallModelPath !== undefined ? { stallModelPath: this.#config.stallModelPath } : {}),
       nativeSlots: this.#slots.buffer as SharedArrayBuffer,
+      ort: { choice: this.#config.ort, cacheRoot: this.#config.ortDir },
     };
     const piscina = new Piscina({
       filename: WORKER_FILE,
@@ -206,6 +210,11 @@ export class SynthPool extends EventEmitter implements SynthPoolHandle {
     return synthesizeSplitting(req.text, (text) => this.#submit({ ...req, text }));
   }
 
+  /** The onnxruntime the workers run, once one has loaded (src/runtime/resolve.ts). */
+  get runtime(): RuntimeInfo | undefined {
+    return this.#runtime;
+  }
+
   health(): PoolHealth {
     return this.#health.report({
       closing: this.#closing,
@@ -269,7 +278,7 @@ export class SynthPool extends EventEmitter implements SynthPoolHandle {
 
     return new Promise<SynthesizedAudio>((resolve, reject) => {
       const job: Job = { req, enqueuedAt: performance.now(), queueMs: 0, synthMs: 0, tries: 0, settled: false, resolve, reject };
-      if (!this.#queue.push(req.owner, job)) {
+      if (!this.#queue.push(req.owner, job, { lane: req.urgent === true ? 'urgent' : 'normal' })) {
         reject(new TtsError('overloaded', `the queue is full (${this.#config.maxQueue} chunks)`));
         return;
       }
@@ -351,6 +360,7 @@ export class SynthPool extends EventEmitter implements SynthPoolHandle {
         this.#slotOf.set(event.threadId, event.slot);
         this.#loaded.add(event.threadId);
         this.#respawnFailures = 0;
+        this.#noteRuntime(event.runtime);
         this.#log.info({ threadId: event.threadId, loadMs: Math.round(event.loadMs), inputs: event.inputNames }, 'worker loaded model');
         if (this.#startWaiter !== undefined && this.#loaded.size >= this.plan.workers) {
           const waiter = this.#startWaiter;
@@ -367,6 +377,18 @@ export class SynthPool extends EventEmitter implements SynthPoolHandle {
         this.#onLoadFailed(event);
         return;
     }
+  }
+
+  /** Logged and exported when it first appears or changes: a WARNING when a newer runtime was there but unusable. */
+  #noteRuntime(runtime: RuntimeInfo): void {
+    const before = this.#runtime;
+    this.#runtime = runtime;
+    if (before?.version === runtime.version && before.source === runtime.source) return;
+    this.#metrics.onnxruntime.reset();
+    this.#metrics.onnxruntime.set({ version: runtime.version, source: runtime.source }, 1);
+    if (runtime.fallbackReason !== undefined) this.#log.warn({ onnxruntime: runtime }, `running the bundled onnxruntime ${runtime.version}: ${runtime.fallbackReason}`);
+    else if (before !== undefined) this.#log.warn({ onnxruntime: runtime, before }, 'workers run different onnxruntime builds');
+    else this.#log.info({ onnxruntime: runtime }, `onnxruntime ${runtime.version} (${runtime.source})`);
   }
 
   #onLoadFailed(event: Extract<WorkerEvent, { type: 'load_failed' }>): void {
@@ -449,6 +471,7 @@ export class SynthPool extends EventEmitter implements SynthPoolHandle {
         synthMs: job.synthMs,
         provider: 'local',
         tokens: result.tokens,
+        silence: result.silence,
       });
     } else if (result.code === 'not_loaded' && job.tries <= this.#config.chunkRetries) {
       this.#retry(job);
@@ -482,7 +505,7 @@ export class SynthPool extends EventEmitter implements SynthPoolHandle {
 
   #retry(job: Job): void {
     job.enqueuedAt = performance.now();
-    this.#queue.push(job.req.owner, job, true);
+    this.#queue.push(job.req.owner, job, { front: true, lane: job.req.urgent === true ? 'urgent' : 'normal' });
     this.#armQueueDeadline(job);
   }
 

@@ -5,6 +5,7 @@
  * boundary near its middle, synthesize both halves, and join the audio. No word is lost.
  */
 import { TtsError } from '../errors.ts';
+import type { Silence } from '../shared/silence.ts';
 import type { SynthesizedAudio } from './types.ts';
 
 const MAX_DEPTH = 6;
@@ -43,7 +44,18 @@ export function concatAudio(parts: readonly SynthesizedAudio[]): SynthesizedAudi
     synthMs: parts.reduce((s, p) => s + p.synthMs, 0),
     provider: first.provider,
     tokens: parts.reduce((s, p) => s + (p.tokens ?? 0), 0),
+    ...joinedSilence(parts),
   };
+}
+
+/** The joined chunk starts with the first part's lead and ends with the last part's tail. */
+function joinedSilence(parts: readonly SynthesizedAudio[]): { silence?: Silence } {
+  const head = parts[0]!;
+  const tail = parts.at(-1)!;
+  if (head.silence === undefined || tail.silence === undefined) return {};
+  // A part with no sound at all has no edge to align on: leave the whole untrimmed.
+  if (head.silence.lead >= head.pcm.length || tail.silence.lead >= tail.pcm.length) return {};
+  return { silence: { lead: head.silence.lead, trail: tail.silence.trail } };
 }
 
 export async function synthesizeSplitting(

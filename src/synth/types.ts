@@ -2,6 +2,7 @@
  * What the pipeline needs from synthesis, and nothing more. The local pool, the
  * upstream provider and the router that combines them all implement `Synthesizer`.
  */
+import type { Silence } from '../shared/silence.ts';
 
 export interface SynthesizeRequest {
   text: string;
@@ -17,6 +18,11 @@ export interface SynthesizeRequest {
    * chunk's result be discarded; it never terminates a worker.
    */
   signal?: AbortSignal;
+  /**
+   * A listener is waiting on this chunk (a turn's first, or the next to play): it goes before
+   * other turns' look-ahead chunks (fair-queue.ts).
+   */
+  urgent?: boolean;
 }
 
 export interface SynthesizedAudio {
@@ -30,6 +36,8 @@ export interface SynthesizedAudio {
   provider: 'local' | 'upstream';
   /** Phoneme tokens of the chunk, when the provider knows them. */
   tokens?: number;
+  /** Leading and trailing silence, measured by the worker (src/shared/silence.ts). */
+  silence?: Silence;
 }
 
 /** Rejects with a `TtsError`: tts_chunk_failed, tts_chunk_timeout, overloaded, cancelled, invalid_voice… */

@@ -5,7 +5,7 @@ import { createMetrics, type Metrics } from '../../src/metrics.ts';
 import { SynthPool, type PoolLogger } from '../../src/synth/pool.ts';
 import { STALL_MODEL, SYNTHETIC_MODEL } from './paths.ts';
 
-export { ROOT, STALL_MODEL, SYNTHETIC_MODEL } from './paths.ts';
+export { GENUINE_MODEL, NO_GENUINE_MODEL, ROOT, STALL_MODEL, SYNTHETIC_MODEL } from './paths.ts';
 
 
 export interface LogLine {

@@ -44,7 +44,7 @@ t.test('options: parts and defaults', async (t) => {
 });
 
 t.test('plans that fit the vCPUs', async (t) => {
-  t.same(plansFor(2).map(planName), ['1x1', '1x2', '2x1']);
+  t.same(plansFor(2).map(planName), ['1x1', '1x2', '2x1', '2x2'], 'with the oversubscribed 2x2');
   t.same(plansFor(1).map(planName), ['1x1']);
   for (const p of plansFor(8)) t.ok(p.workers * p.threads <= 8, `${planName(p)} fits 8 vCPUs`);
   t.ok(plansFor(8).some((p) => p.workers === 1 && p.threads === 1));
@@ -95,12 +95,12 @@ function fakeClient(mode: 'steady' | 'hang'): LoadClient {
         if (mode === 'hang') {
           onAudio(2400);
           const ttfaMs = performance.now() - startedAt;
-          abort = () => resolve({ ok: false, startedAt, ttfaMs, endMs: performance.now() - startedAt, audioS: 0.1, error: 'aborted' });
+          abort = () => resolve({ ok: false, startedAt, ttfaMs, audibleMs: ttfaMs, underruns: 0, stallMs: 0, endMs: performance.now() - startedAt, audioS: 0.1, error: 'aborted' });
           return;
         }
         setTimeout(() => {
           onAudio(2400);
-          resolve({ ok: true, startedAt, ttfaMs: performance.now() - startedAt, endMs: performance.now() - startedAt, audioS: 0.1 });
+          resolve({ ok: true, startedAt, ttfaMs: performance.now() - startedAt, audibleMs: performance.now() - startedAt, underruns: 1, stallMs: 7, endMs: performance.now() - startedAt, audioS: 0.1 });
         }, 5);
       });
     },
@@ -125,6 +125,8 @@ t.test('load: window accounting and turns cut at the drain bound', async (t) => 
   t.equal(steady.failed, 0);
   t.equal(steady.cut, 0);
   t.ok(steady.audio_s > 0 && steady.audio_s_per_s > 0);
+  t.equal(steady.audible_ms.n, steady.turns, 'first audible audio counted per turn');
+  t.same([steady.underruns, steady.stall_ms, steady.turns_with_underruns], [steady.turns, 7 * steady.turns, steady.turns], 'underruns summed over the turns');
 
   const hung = await runLoad([fakeClient('hang')], { ...common, concurrency: 1 });
   t.equal(hung.turns, 0);

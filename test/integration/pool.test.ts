@@ -110,3 +110,22 @@ t.test('a file that is not a model is a start-up error', async (t) => {
   t.equal(err.code, 'model_load_failed');
   await pool.close();
 });
+
+t.test("scheduling: a turn's first chunk queued behind another turn's look-ahead chunks is dispatched first", async (t) => {
+  const { pool } = await startPool({ workers: 1 });
+  t.teardown(() => pool.close());
+  const finished: string[] = [];
+  const say = (name: string, text: string, owner: string, urgent: boolean) =>
+    pool.synthesize({ text, voice: 'af_heart', speed: 1, owner, urgent }).then((out) => {
+      finished.push(name);
+      return out;
+    });
+  const all = [
+    say('A0', '[[slow:300]] Turn A starts.', 'turnA', true),
+    say('A1', 'Turn A looks ahead once.', 'turnA', false),
+    say('A2', 'Turn A looks ahead twice.', 'turnA', false),
+  ];
+  all.push(say('B0', 'Turn B starts.', 'turnB', true));
+  t.ok((await outcomes(all)).every(hasAudio));
+  t.same(finished, ['A0', 'B0', 'A1', 'A2'], "B's first chunk went before A's look-ahead");
+});

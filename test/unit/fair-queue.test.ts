@@ -19,7 +19,7 @@ t.test('bounded: a full queue refuses and queues nothing', async (t) => {
   t.ok(q.push('b', 2));
   t.notOk(q.push('a', 3));
   t.equal(q.size, 2);
-  t.ok(q.push('a', 0, true), 'a retry goes in front even when full');
+  t.ok(q.push('a', 0, { front: true }), 'a retry goes in front even when full');
   t.same([q.shift(), q.shift(), q.shift(), q.shift()], [0, 2, 1, undefined]);
 });
 
@@ -37,4 +37,29 @@ t.test('remove and removeOwner keep the rotation intact', async (t) => {
   q.push('x', 'x1');
   t.same(q.removeAll(), ['x1']);
   t.equal(q.size, 0);
+});
+
+t.test('urgent items (what a listener waits on) go before every look-ahead item, fair among themselves', async (t) => {
+  const q = new FairQueue<string>(100);
+  for (let i = 1; i <= 3; i++) q.push('turnA', `A${i}`);
+  q.push('turnB', 'B0', { lane: 'urgent' });
+  q.push('turnC', 'C0', { lane: 'urgent' });
+  q.push('turnB', 'B1');
+  q.push('turnC', 'C1', { lane: 'urgent' });
+  const order: string[] = [];
+  for (let item = q.shift(); item !== undefined; item = q.shift()) order.push(item);
+  t.same(order, ['B0', 'C0', 'C1', 'A1', 'B1', 'A2', 'A3']);
+});
+
+t.test('both lanes share the capacity; remove and removeOwner reach both', async (t) => {
+  const q = new FairQueue<string>(3);
+  t.ok(q.push('a', 'a-ahead'));
+  t.ok(q.push('a', 'a-now', { lane: 'urgent' }));
+  t.ok(q.push('b', 'b-now', { lane: 'urgent' }));
+  t.notOk(q.push('c', 'c-now', { lane: 'urgent' }), 'full, whatever the lane');
+  t.equal(q.size, 3);
+  t.ok(q.remove('b', 'b-now'));
+  t.same(q.removeOwner('a'), ['a-now', 'a-ahead']);
+  t.equal(q.size, 0);
+  t.equal(q.shift(), undefined);
 });

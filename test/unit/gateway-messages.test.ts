@@ -110,10 +110,20 @@ t.test('speech request validation', async (t) => {
 
 t.test('token bucket: a burst, then the sustained rate', async (t) => {
   const bucket = new TokenBucket(10, 3, 0);
-  t.same([bucket.take(0), bucket.take(0), bucket.take(0), bucket.take(0)], [true, true, true, false]);
-  t.equal(bucket.take(50), false, 'half a token is not a token');
-  t.equal(bucket.take(100), true, 'one token after 100 ms at 10/s');
-  t.same([bucket.take(10_000), bucket.take(10_000), bucket.take(10_000), bucket.take(10_000)], [true, true, true, false], 'never more than the burst');
+  t.same([bucket.take(1, 0), bucket.take(1, 0), bucket.take(1, 0), bucket.take(1, 0)], [true, true, true, false]);
+  t.equal(bucket.take(1, 50), false, 'half a token is not a token');
+  t.equal(bucket.take(1, 100), true, 'one token after 100 ms at 10/s');
+  t.same([bucket.take(1, 10_000), bucket.take(1, 10_000), bucket.take(1, 10_000), bucket.take(1, 10_000)], [true, true, true, false], 'never more than the burst');
+});
+
+t.test('token bucket: a cost per take (characters), capped at the burst', async (t) => {
+  const chars = new TokenBucket(100, 50, 0);
+  t.equal(chars.take(30, 0), true);
+  t.equal(chars.take(30, 0), false, 'not enough left for 30');
+  t.equal(chars.take(20, 0), true, 'a refused take took nothing');
+  t.equal(chars.take(1, 0), false, 'empty');
+  t.equal(chars.take(5000, 1000), true, 'a cost over the burst is charged as the burst once the bucket is full');
+  t.equal(chars.take(1, 1000), false, 'and empties it');
 });
 
 t.test('flow control pauses above the high-water mark, resumes below, and flags a reader stuck over the hard limit', async (t) => {

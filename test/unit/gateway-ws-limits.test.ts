@@ -6,7 +6,8 @@
 import { once } from 'node:events';
 import type { Socket } from 'node:net';
 import t from 'tap';
-import { startHost, WsClient } from '../helpers/gateway.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { audioChunks, jsonFrames, startHost, WsClient } from '../helpers/gateway.ts';
 
 function rawSocket(client: WsClient): Socket {
   return (client.ws as unknown as { _socket: Socket })._socket;
@@ -96,6 +97,44 @@ t.test('a message flood is closed with 1008', async (t) => {
   const client = await WsClient.open(host.wsUrl);
   await client.json('ready');
   for (let i = 0; i < 50; i++) client.send({ type: 'cancel' });
+  const closed = await client.closed;
+  t.same([closed.code, closed.reason], [1008, 'rate limit exceeded']);
+});
+
+t.test('an LLM streaming 1-4 characters a message at 1,000 messages/s for 5 s keeps its socket and gets all its audio', async (t) => {
+  // Default limits: 100 control messages/s (burst 200); text is charged by characters.
+  const host = await startHost(t);
+  const client = await WsClient.open(host.wsUrl);
+  await client.json('ready');
+  const text = Array.from({ length: 360 }, (_, i) => `Sentence ${i} has a few words in it. `).join('');
+  const pieces: string[] = [];
+  for (let at = 0, n = 0; at < text.length; n++) {
+    const size = 1 + (n % 4);
+    pieces.push(text.slice(at, at + size));
+    at += size;
+  }
+  t.ok(pieces.length >= 5000, `${pieces.length} messages`);
+  // Ten messages every 10 ms: 1,000 a second, for as long as the pieces last (about 5 s).
+  for (let i = 0; i < pieces.length; i += 10) {
+    for (const piece of pieces.slice(i, i + 10)) client.send({ type: 'text', text: piece, turn_id: 'llm' });
+    await sleep(10);
+  }
+  client.send({ type: 'flush', turn_id: 'llm' });
+  const frames = await client.until((d) => d.type === 'tts_done', 60_000);
+  t.equal(client.ws.readyState, client.ws.OPEN, 'the socket is still open');
+  const done = jsonFrames(frames).at(-1)!;
+  t.match(done, { type: 'tts_done', turn_id: 'llm', failed: 0 });
+  t.equal(audioChunks(frames).length, done.chunks, 'one audio chunk per phrase');
+  const spoken = host.pool.calls.map((c) => c.text).join(' ');
+  t.equal(spoken.replace(/\s+/g, ' ').trim(), text.replace(/\s+/g, ' ').trim(), 'every character reached synthesis, in order');
+  client.close();
+});
+
+t.test('text charged by characters: a flood of text past the character budget is closed with 1008', async (t) => {
+  const host = await startHost(t, { wsTextCharsPerSecond: 100, wsTextCharBurst: 200 });
+  const client = await WsClient.open(host.wsUrl);
+  await client.json('ready');
+  for (let i = 0; i < 50; i++) client.send({ type: 'text', text: 'ten chars.', turn_id: 'flood' });
   const closed = await client.closed;
   t.same([closed.code, closed.reason], [1008, 'rate limit exceeded']);
 });

@@ -69,7 +69,7 @@ t.test('single chunk: audio, done, summary', async (t) => {
   const { synth, pipeline, rec } = setup({ startedAt: performance.now() - 50 });
   pipeline.processChunk('Hello.', 0, 'turn-1');
   t.equal(synth.calls.length, 1);
-  t.same(synth.calls[0]!.req, { text: 'Hello.', voice: 'af_heart', speed: 1, owner: 'conn-1', signal: synth.calls[0]!.req.signal });
+  t.same(synth.calls[0]!.req, { text: 'Hello.', voice: 'af_heart', speed: 1, owner: 'conn-1', signal: synth.calls[0]!.req.signal, urgent: true });
   const done = pipeline.finish();
   synth.calls[0]!.resolve({ provider: 'upstream' });
   const summary = await done;
@@ -319,6 +319,21 @@ t.test('the safety timeout is cleared on normal completion', async (t) => {
   await done;
   t.same(rec.events, ['audio:0', 'done']);
   t.equal(liveTimers(), before, 'and cleared when it completed');
+});
+
+t.test('only the chunk the listener waits on is urgent; look-ahead chunks are not', async (t) => {
+  const { synth, pipeline } = setup({ maxInFlight: 2 });
+  feed(pipeline, 4);
+  t.same(synth.calls.map((c) => c.req.urgent), [true, false], 'chunk 0 waited on, chunk 1 ahead');
+  synth.call('chunk 0').resolve();
+  await flush();
+  t.same(synth.calls.map((c) => c.req.urgent), [true, false, false], 'chunk 2 is dispatched while chunk 1 is still to play');
+  synth.call('chunk 2').resolve();
+  synth.call('chunk 1').resolve();
+  await flush();
+  t.equal(synth.calls.at(-1)!.req.urgent, true, 'chunk 3, dispatched when everything before it has played, is waited on');
+  synth.call('chunk 3').resolve();
+  await pipeline.finish();
 });
 
 t.test('maxInFlight bounds dispatched-but-not-emitted chunks', async (t) => {

@@ -1,12 +1,20 @@
 /**
  * The worker's own onnxruntime-node session: explicit options, both published Kokoro
  * export variants (input `input_ids` or `tokens`, output `waveform` or `audio`).
+ *
+ * onnxruntime itself comes from src/runtime/resolve.ts: the newer runtime prepared by
+ * `npm run runtime:fetch` when there is one (KOKORO_ORT=auto), else onnxruntime-node's
+ * bundled one. The session says which in `runtime`, and the worker reports it.
  */
-import ort from 'onnxruntime-node';
+import type { InferenceSession } from 'onnxruntime-node';
+import { loadRuntime, type RuntimeOptions } from '../../src/runtime/resolve.ts';
+import type { RuntimeInfo } from '../../src/runtime/types.ts';
 
 export interface SessionSettings {
   intraOpThreads: number;
   enableCpuMemArena: boolean;
+  /** Which onnxruntime; default auto. */
+  runtime?: RuntimeOptions | undefined;
 }
 
 /** Brackets the synchronous native call (src/shared/native-slots.ts). */
@@ -21,12 +29,14 @@ const UNGUARDED: NativeGuard = { enter: () => true, leave: () => undefined };
 export interface KokoroSession {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
+  /** The onnxruntime this session runs on. */
+  readonly runtime: RuntimeInfo;
   /** Synchronous native work happens inside; resolves with the waveform. */
   run(ids: BigInt64Array, style: Float32Array, speed: number): Promise<Float32Array>;
   release(): Promise<void>;
 }
 
-export function sessionOptions(settings: SessionSettings): ort.InferenceSession.SessionOptions {
+export function sessionOptions(settings: SessionSettings): InferenceSession.SessionOptions {
   return {
     intraOpNumThreads: settings.intraOpThreads,
     interOpNumThreads: 1,
@@ -49,6 +59,7 @@ function pick(names: readonly string[], wanted: readonly string[], what: string,
 }
 
 export async function openSession(path: string, settings: SessionSettings, guard: NativeGuard = UNGUARDED): Promise<KokoroSession> {
+  const { ort, info } = await loadRuntime(settings.runtime);
   const session = await ort.InferenceSession.create(path, sessionOptions(settings));
   const idsName = pick(session.inputNames, ['input_ids', 'tokens'], 'token input', path);
   pick(session.inputNames, ['style'], 'style input', path);
@@ -57,6 +68,7 @@ export async function openSession(path: string, settings: SessionSettings, guard
   return {
     inputNames: session.inputNames,
     outputNames: session.outputNames,
+    runtime: info,
     async run(ids, style, speed) {
       const feeds = {
         [idsName]: new ort.Tensor('int64', ids, [1, ids.length]),
@@ -64,7 +76,7 @@ export async function openSession(path: string, settings: SessionSettings, guard
         speed: new ort.Tensor('float32', new Float32Array([speed]), [1]),
       };
       if (!guard.enter()) throw new Error('worker is being terminated');
-      let out: ort.InferenceSession.ReturnType;
+      let out: InferenceSession.ReturnType;
       try {
         out = await session.run(feeds);
       } finally {
