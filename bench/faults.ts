@@ -18,7 +18,10 @@ import { progress } from './lib/progress.ts';
 import { round } from './lib/stats.ts';
 import { WsConn, type TurnResult } from './lib/ws-client.ts';
 
+/** Short, so the stall is cut off quickly; a real model's healthy chunk must still fit (runFaults). */
 export const RUN_DEADLINE_MS = 2000;
+/** On a real model a healthy sentence takes 1-3 s on one thread: a 2 s deadline would cut it. */
+const REAL_MODEL_RUN_DEADLINE_MS = 10_000;
 const STALL_MS = 20_000;
 
 export interface FaultsResult {
@@ -35,6 +38,8 @@ export interface FaultsResult {
 export interface FaultsOptions {
   target: HostTarget;
   boundMs: number;
+  /** The model is a real Kokoro model (slow chunks), not the synthetic one. */
+  realModel?: boolean;
 }
 
 const brief = (r: TurnResult) => ({ outcome: r.outcome, errors: r.errors.map((e) => e.code) });
@@ -68,16 +73,17 @@ function failureThenLoad(host: Host, boundMs: number): Promise<{ failed: LogLine
 }
 
 export async function runFaults(opts: FaultsOptions): Promise<FaultsResult> {
+  const deadlineMs = opts.realModel === true ? REAL_MODEL_RUN_DEADLINE_MS : RUN_DEADLINE_MS;
   const config = {
     KOKORO_FAULT_INJECTION: '1',
-    KOKORO_RUN_TIMEOUT_BASE_MS: String(RUN_DEADLINE_MS),
+    KOKORO_RUN_TIMEOUT_BASE_MS: String(deadlineMs),
     KOKORO_RUN_TIMEOUT_PER_TOKEN_MS: '0',
-    KOKORO_RUN_TIMEOUT_MAX_MS: String(RUN_DEADLINE_MS),
+    KOKORO_RUN_TIMEOUT_MAX_MS: String(deadlineMs),
     // One try per chunk: a retry of a marked chunk would hit the same fault again.
     KOKORO_CHUNK_RETRIES: '0',
     KOKORO_ZOMBIE_GRACE_MS: String(STALL_MS * 2),
   };
-  progress(`faults: starting the host with fault injection (run deadline ${RUN_DEADLINE_MS} ms, no retries)`);
+  progress(`faults: starting the host with fault injection (run deadline ${deadlineMs} ms, no retries)`);
   const host = await Host.start({ ...opts.target, env: config });
   const prober = new Prober(`${host.base}/healthz`);
   let conn: WsConn | undefined;

@@ -92,14 +92,15 @@ export function describeLevel(r: LevelResult): string {
 }
 
 /**
- * One turn alone on the warm host, in ms (median of two): the unit the windows are sized in,
- * so a slow model's turns never outlive their window (figures of 0 or null).
+ * One turn alone on the warm host, in ms: the mean over one short, one medium and one long
+ * text (the set's rotation), the unit the windows are sized in, so a slow model's turns
+ * never outlive their window (figures of 0 or null).
  */
 export async function calibrateTurnMs(host: Host, texts: readonly string[]): Promise<number> {
   const [client] = await openClients(host, 'ws', 1);
   try {
-    const r = await runLoad([client!], { concurrency: 1, warmupMs: 0, durationMs: 600_000, drainMs: 1000, maxTurns: 2, texts, label: 'calibrate' });
-    return r.turn_ms.p50;
+    const r = await runLoad([client!], { concurrency: 1, warmupMs: 0, durationMs: 600_000, drainMs: 1000, maxTurns: 3, texts, label: 'calibrate' });
+    return r.turn_ms.mean;
   } finally {
     await client!.close();
   }

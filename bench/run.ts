@@ -39,8 +39,18 @@ function budget(quick: boolean, realModel: boolean) {
   const b = quick
     ? { hostWarmMs: 2000, rawMs: 2500, rawRounds: 1, warmupMs: 500, naiveMs: 4000, levelMs: 3000, levels: [1, 4, 16], tuningMs: 3000, tuningRounds: 1, drainMs: 3000, streamTurns: 3 }
     : { hostWarmMs: 6000, rawMs: 4000, rawRounds: 3, warmupMs: 1000, naiveMs: 10_000, levelMs: 6000, levels: [1, 2, 4, 8, 16], tuningMs: 6000, tuningRounds: 3, drainMs: 10_000, streamTurns: 5 };
-  if (!realModel) return b;
-  return { ...b, rawMs: quick ? 12_000 : 30_000, naiveMs: quick ? 20_000 : 60_000, levels: quick ? [1, 4] : [1, 2, 4, 8], tuningRounds: quick ? 1 : 2 };
+  // Enough clients to saturate every plan (each worker busy, one turn queued behind it).
+  const saturating = (vcpus: number) => Math.max(8, 2 * vcpus);
+  if (!realModel) return { ...b, tuningConcurrency: saturating };
+  return {
+    ...b,
+    rawMs: quick ? 12_000 : 30_000,
+    naiveMs: quick ? 20_000 : 60_000,
+    levels: quick ? [1, 4] : [1, 2, 4, 8],
+    tuningRounds: quick ? 1 : 2,
+    // Two clients per vCPU saturate a 2-vCPU plan as well on a slow model, in half the time.
+    tuningConcurrency: quick ? (vcpus: number) => 2 * vcpus : saturating,
+  };
 }
 
 /** A reply as an LLM streams it: three sentences at 50 tokens a second (four characters each). */
@@ -72,6 +82,7 @@ async function part<T>(run: BenchRun, name: Part, args: BenchArgs, fn: () => Pro
 
 interface Context {
   args: BenchArgs;
+  realModel: boolean;
   b: ReturnType<typeof budget>;
   texts: string[];
   plans: Plan[];
@@ -93,7 +104,7 @@ async function hostParts(run: BenchRun, { args, b, texts, plans, target }: Conte
       progress(`host: ready, plan ${mainHost.plan.workers}x${mainHost.plan.threads} on ${mainHost.plan.vcpus} vCPUs; warming up for ${b.hostWarmMs / 1000} s`);
       await warmUp(mainHost, texts, b.hostWarmMs);
       run.turnMs = turnMs = await calibrateTurnMs(mainHost, texts);
-      progress(`host: one turn alone takes ${Math.round(turnMs)} ms (p50 of 2): windows are sized from it`);
+      progress(`host: one turn alone takes ${Math.round(turnMs)} ms (mean of a short, a medium and a long text): windows are sized from it`);
       const transports: Transport[] = ['ws', 'http'];
       run.levels = await runHostLevels(mainHost, transports, b.levels, level, turnMs);
       progress(`host: one client streaming a reply at ${LLM_TOKENS_PER_SECOND} tokens/s, ${b.streamTurns} turns`);
@@ -101,11 +112,11 @@ async function hostParts(run: BenchRun, { args, b, texts, plans, target }: Conte
     });
     run.tuning = await part(run, 'tuning', args, () =>
       runTuning({
-        ...sizeLevel({ ...level, durationMs: b.tuningMs }, turnMs, Math.max(8, 2 * run.machine.vcpus), defaultPlanSeen.workers),
+        ...sizeLevel({ ...level, durationMs: b.tuningMs }, turnMs, b.tuningConcurrency(run.machine.vcpus), defaultPlanSeen.workers),
         target,
         plans,
         defaultPlan: defaultPlanSeen,
-        concurrency: Math.max(8, 2 * run.machine.vcpus),
+        concurrency: b.tuningConcurrency(run.machine.vcpus),
         rounds: b.tuningRounds,
         warmMs: b.hostWarmMs,
         ...(mainHost !== undefined ? { running: mainHost } : {}),
@@ -127,10 +138,12 @@ function writeResults(run: BenchRun, args: BenchArgs): void {
 }
 
 async function main(args: BenchArgs): Promise<number> {
-  const b = budget(args.quick, !args.model.includes('kokoro-synthetic'));
+  const realModel = !args.model.includes('kokoro-synthetic');
+  const b = budget(args.quick, realModel);
   const machine = { ...machineFacts(ROOT), onnxruntime: await runtimeFacts() };
   const ctx: Context = {
     args,
+    realModel,
     b,
     texts: mixedTexts(),
     plans: plansFor(machine.vcpus),
@@ -150,7 +163,7 @@ async function main(args: BenchArgs): Promise<number> {
     runNaive({ modelPath: args.model, threads: machine.vcpus, concurrency: NAIVE_CONCURRENCY, warmupMs: b.warmupMs, durationMs: b.naiveMs, drainMs: b.drainMs, texts: ctx.texts, root: ROOT }),
   );
   await hostParts(run, ctx);
-  run.faults = await part(run, 'faults', args, () => runFaults({ target: ctx.target, boundMs: FAULT_BOUND_MS }));
+  run.faults = await part(run, 'faults', args, () => runFaults({ target: ctx.target, boundMs: FAULT_BOUND_MS, realModel: ctx.realModel }));
   run.soak = await part(run, 'soak', args, async () => {
     progress('soak: starting a fresh host with its default plan');
     const host = await Host.start(ctx.target);

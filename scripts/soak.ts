@@ -11,13 +11,14 @@
  *                   [--model PATH]           (a real Kokoro model instead of the synthetic one)
  *                   [--turns N]              (stop after N turns, or at --minutes, whichever first)
  *                   [--max-sentences 6]      (a turn has 1..N sentences)
+ *                   [--interval-ms N]        (a turn every N ms instead of --load x the calibrated capacity)
  *                   [--cancel-rate 0] [--disconnect-rate 0]   [--abuse-every-s 0: no abusers]
  *                                            (share of turns the client cancels, or hangs up on, at
  *                                             their first audio: barge-in as voice agents do it)
  *
  * On the genuine model (what bench/RESULTS.md records):
- *   npm run soak -- --model ../shared/models/kokoro-82m-v1.0-int8.onnx --turns 1000 --minutes 60 \
- *                   --max-sentences 2 --fault-rate 0 --cancel-rate 0.1 --disconnect-rate 0.05 --abuse-every-s 0
+ *   npm run soak -- --model ../shared/models/kokoro-82m-v1.0-int8.onnx --turns 1000 --minutes 40 --interval-ms 1200 \
+ *                   --max-sentences 1 --fault-rate 0 --cancel-rate 0.1 --disconnect-rate 0.05 --abuse-every-s 0
  *
  * CSV (bench/results/soak-<timestamp>.csv), one row per sample: seconds since the load
  * began, host RSS, threads (/proc/<pid>/status), fds (/proc/<pid>/fd), event-loop p99
@@ -41,6 +42,8 @@ import { SoakConn, type TurnRecord } from './soak-conn.ts';
 
 interface Options {
   model: string | undefined;
+  /** A turn every this many ms, instead of the calibrated rate (0: calibrated). */
+  intervalMs: number;
   turns: number;
   maxSentences: number;
   cancelRate: number;
@@ -57,7 +60,7 @@ interface Options {
 }
 
 function parseArgs(argv: readonly string[]): Options {
-  const o: Options = { model: undefined, turns: 0, maxSentences: 6, cancelRate: 0, disconnectRate: 0, minutes: 10, workers: 2, load: 0.7, faultRate: 0.01, sampleS: 5, abuseEveryS: 60, seed: 1, arena: false, mallocArenaMax: 2 };
+  const o: Options = { model: undefined, intervalMs: 0, turns: 0, maxSentences: 6, cancelRate: 0, disconnectRate: 0, minutes: 10, workers: 2, load: 0.7, faultRate: 0.01, sampleS: 5, abuseEveryS: 60, seed: 1, arena: false, mallocArenaMax: 2 };
   const numeric: Record<string, keyof Options> = {
     '--minutes': 'minutes',
     '--workers': 'workers',
@@ -68,6 +71,7 @@ function parseArgs(argv: readonly string[]): Options {
     '--seed': 'seed',
     '--malloc-arena-max': 'mallocArenaMax',
     '--turns': 'turns',
+    '--interval-ms': 'intervalMs',
     '--max-sentences': 'maxSentences',
     '--cancel-rate': 'cancelRate',
     '--disconnect-rate': 'disconnectRate',
@@ -288,10 +292,14 @@ function slope(points: ReadonlyArray<[number, number]>): number {
 
 // ---------------------------------------------------------------------------------------
 
-/** Chunks per second the host sustains; `rounds` turns of four sentences per connection. */
+/**
+ * Chunks per second the host sustains: `rounds` turns of four sentences per connection,
+ * timed after one untimed round (a fresh worker's first chunks run 2-4x slower).
+ */
 async function calibrate(host: HostProcess, workers: number, rounds: number): Promise<number> {
   const conns = await Promise.all(Array.from({ length: 2 * workers }, () => SoakConn.open(host.wsUrl)));
   const text = SENTENCES.slice(0, 4).join(' ');
+  await Promise.all(conns.map((c, i) => c.speak(`warm-${i}`, text, TURN_BOUND_MS)));
   const t0 = performance.now();
   let chunks = 0;
   await Promise.all(conns.map(async (c, i) => {
@@ -329,7 +337,7 @@ async function main(): Promise<number> {
     const capacity = await calibrate(host, o.workers, o.model === undefined ? 4 : 1);
     const perTurn = (1 + o.maxSentences) / 2; // mean sentences (chunks) per turn
     const targetRate = capacity * o.load;
-    const intervalMs = (perTurn / targetRate) * 1000;
+    const intervalMs = o.intervalMs > 0 ? o.intervalMs : (perTurn / targetRate) * 1000;
     log(`capacity ${capacity.toFixed(1)} chunks/s; load ${(o.load * 100).toFixed(0)}%: a turn every ${intervalMs.toFixed(0)} ms for ${o.minutes} min${o.turns > 0 ? ` or ${o.turns} turns` : ''}`);
 
     const baseline = await sample(host, performance.now());

@@ -81,6 +81,8 @@ const SPEC = {
   faultInjection: { env: 'KOKORO_FAULT_INJECTION', kind: 'bool', default: false },
   // pipeline
   maxInFlightPerTurn: { env: 'KOKORO_MAX_IN_FLIGHT_PER_TURN', kind: 'int', min: 1, default: 3 },
+  // A look-ahead chunk yields to urgent ones (a turn's first) for at most this long (src/synth/fair-queue.ts).
+  lookaheadSlackMs: { env: 'KOKORO_LOOKAHEAD_SLACK_MS', kind: 'int', min: 0, max: 60_000, default: 2000 },
   // Silence at joins (src/pipeline/join-silence.ts): only samples below the threshold are trimmed.
   joinTrim: { env: 'KOKORO_JOIN_TRIM', kind: 'bool', default: true },
   silenceThresholdDbfs: { env: 'KOKORO_SILENCE_THRESHOLD_DBFS', kind: 'number', min: -120, max: -20, default: -60 },

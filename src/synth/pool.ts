@@ -118,7 +118,7 @@ export class SynthPool extends EventEmitter implements SynthPoolHandle {
     this.plan = plan;
     if (warning !== undefined) log.warn({ plan }, warning);
     log.info({ plan, cpu: facts }, 'pool plan');
-    this.#queue = new FairQueue(config.maxQueue);
+    this.#queue = new FairQueue(config.maxQueue, config.lookaheadSlackMs);
     this.#health = new HealthTracker(config, plan);
     this.#zombies = new ZombieLedger(
       config.zombieGraceMs,

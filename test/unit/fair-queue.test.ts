@@ -63,3 +63,17 @@ t.test('both lanes share the capacity; remove and removeOwner reach both', async
   t.equal(q.size, 0);
   t.equal(q.shift(), undefined);
 });
+
+t.test('look-ahead has slack, not none: a normal item that has waited slackMs goes before newer urgent ones', async (t) => {
+  let now = 0;
+  const q = new FairQueue<string>(100, 2000, () => now);
+  q.push('turnA', 'A1');
+  now = 1999;
+  q.push('turnB', 'B0', { lane: 'urgent' });
+  t.equal(q.shift(), 'B0', 'within its slack, look-ahead yields');
+  q.push('turnC', 'C0', { lane: 'urgent' });
+  now = 2000;
+  q.push('turnD', 'D0', { lane: 'urgent' });
+  t.equal(q.shift(), 'A1', 'past its slack it goes first: a stream of new turns cannot starve it');
+  t.same([q.shift(), q.shift()], ['C0', 'D0']);
+});
