@@ -9,8 +9,8 @@ export interface Plan {
 export const planName = (p: Plan) => `${p.workers}x${p.threads}`;
 
 /**
- * Up to 3 vCPUs: every plan with workers x threads <= vCPUs (2 vCPUs: 1x1, 1x2, 2x1), and one
- * oversubscribed plan, one worker per vCPU with 2 threads each (2x2): on a real model it keeps
+ * Up to 3 vCPUs: every plan with workers x threads <= vCPUs (2 vCPUs: 1x1, 1x2, 2x1), and from 2
+ * vCPUs one oversubscribed plan, one worker per vCPU with 2 threads each (2x2): on a real model it keeps
  * 2x1's throughput while a lone request runs ~1.4x sooner.
  * Above that the list would grow quadratically, so only the plans that fill the vCPUs
  * exactly, plus 1x1 and the host's default plan.
@@ -25,7 +25,7 @@ export function plansFor(vcpus: number): Plan[] {
       if (vcpus <= 3 || w * t === vcpus) add({ workers: w, threads: t });
     }
   }
-  if (vcpus <= 3) add({ workers: vcpus, threads: 2 });
+  if (vcpus >= 2 && vcpus <= 3) add({ workers: vcpus, threads: 2 });
   add({ workers: 1, threads: 1 });
   const d = defaultPlan(vcpus);
   add({ workers: d.workers, threads: d.threadsPerWorker });

@@ -18,6 +18,8 @@ interface Entry {
   since: number;
   kind: ZombieInfo['kind'];
   timer: NodeJS.Timeout;
+  /** Its grace timer has fired and the pool was told. */
+  escalated: boolean;
 }
 
 export class ZombieLedger {
@@ -46,9 +48,15 @@ export class ZombieLedger {
   #add(threadId: number, kind: ZombieInfo['kind']): boolean {
     if (threadId < 0 || this.#entries.has(threadId)) return false;
     const since = performance.now();
-    const timer = setTimeout(() => this.#onOverdue({ threadId, kind, ageMs: performance.now() - since }), this.#graceMs);
+    const timer = setTimeout(() => {
+      // A timer may fire a fraction of a millisecond before performance.now() says the grace
+      // has passed: mark the entry, so readiness (overdue()) agrees with the escalation at once.
+      entry.escalated = true;
+      this.#onOverdue({ threadId, kind, ageMs: performance.now() - since });
+    }, this.#graceMs);
     timer.unref();
-    this.#entries.set(threadId, { since, kind, timer });
+    const entry = { since, kind, timer, escalated: false };
+    this.#entries.set(threadId, entry);
     this.#onChange();
     return true;
   }
@@ -73,8 +81,8 @@ export class ZombieLedger {
     return [...this.#entries].map(([threadId, e]) => ({ threadId, kind: e.kind, ageMs: now - e.since }));
   }
 
-  /** Zombies older than the grace period. */
+  /** Zombies older than the grace period (escalated, or past it by the clock). */
   overdue(now = performance.now()): ZombieInfo[] {
-    return this.list(now).filter((z) => z.ageMs >= this.#graceMs);
+    return this.list(now).filter((z) => z.ageMs >= this.#graceMs || this.#entries.get(z.threadId)?.escalated === true);
   }
 }
