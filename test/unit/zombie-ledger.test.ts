@@ -1,5 +1,6 @@
 import t from 'tap';
-import { ZombieLedger, type ZombieInfo } from '../../src/synth/zombie-ledger.ts';
+import type { ZombieInfo } from '../../src/synth/pool-types.ts';
+import { ZombieLedger } from '../../src/synth/zombie-ledger.ts';
 
 t.test('once a zombie is escalated, overdue() reports it, whatever the clock reads (readiness agrees with the escalation)', async (t) => {
   let escalated!: (z: ZombieInfo) => void;
