@@ -33,13 +33,13 @@ export const DEFAULT_JOIN: JoinSettings = { firstLeadMs: 40, gapMs: { sentence: 
 const SENTENCE_END = /[.!?。！？‼⁇⁈⁉]["'”’)\]»」』]*$/u;
 const CLAUSE_END = /[,;:—–…、，；：]["'”’)\]»」』]*$/u;
 
-/** The boundary a chunk's text ends at (the chunker cut there, or the turn ended). */
 /** The join settings in effect, or undefined with KOKORO_JOIN_TRIM=0. */
 export function joinSettings(c: { joinTrim: boolean; firstLeadMs: number; gapSentenceMs: number; gapClauseMs: number; gapWordMs: number }): JoinSettings | undefined {
   if (!c.joinTrim) return undefined;
   return { firstLeadMs: c.firstLeadMs, gapMs: { sentence: c.gapSentenceMs, clause: c.gapClauseMs, word: c.gapWordMs }, fadeMs: DEFAULT_JOIN.fadeMs };
 }
 
+/** The boundary a chunk's text ends at (the chunker cut there, or the turn ended). */
 export function boundaryAfter(text: string): Boundary {
   const end = text.trimEnd();
   if (SENTENCE_END.test(end)) return 'sentence';
@@ -61,7 +61,7 @@ export interface ShapedChunk {
  * first sound, in samples (the first chunk's allowance, or what the previous join left).
  */
 export function shapeChunk(pcm: Float32Array, silence: Silence, sampleRate: number, lead: number, boundary: Boundary, s: JoinSettings): ShapedChunk {
-  const gap = Math.round((s.gapMs[boundary] * sampleRate) / 1000);
+  const gap = msToSamples(s.gapMs[boundary], sampleRate);
   // No sound at all (a pause chunk): nothing to align on, so it passes as it is.
   if (silence.lead >= pcm.length) return { pcm, trimmedLead: 0, trimmedTrail: 0, nextLead: gap };
   const keepLead = Math.min(silence.lead, Math.max(0, lead));
@@ -69,7 +69,7 @@ export function shapeChunk(pcm: Float32Array, silence: Silence, sampleRate: numb
   const start = silence.lead - keepLead;
   const end = pcm.length - (silence.trail - keepTrail);
   const out = pcm.slice(start, end);
-  const fade = Math.round((s.fadeMs * sampleRate) / 1000);
+  const fade = msToSamples(s.fadeMs, sampleRate);
   if (start > 0) fadeIn(out, Math.min(fade, keepLead));
   if (end < pcm.length) fadeOut(out, Math.min(fade, keepTrail));
   return { pcm: out, trimmedLead: start, trimmedTrail: pcm.length - end, nextLead: gap - keepTrail };

@@ -30,7 +30,7 @@ import { estimateTokens } from '../shared/token-estimate.ts';
 import { parseVoice } from '../shared/voices.ts';
 import type { RuntimeInfo } from '../runtime/types.ts';
 import { readCpuFacts, planPool } from './cpu-budget.ts';
-import { FairQueue } from './fair-queue.ts';
+import { FairQueue, type Lane } from './fair-queue.ts';
 import { HealthTracker } from './pool-health.ts';
 import type { PoolHealth, PoolPlan, SynthPoolHandle } from './pool-types.ts';
 import { synthesizeSplitting } from './split-long.ts';
@@ -81,6 +81,9 @@ interface Job {
 export function runDeadlineMs(config: Pick<Config, 'runTimeoutBaseMs' | 'runTimeoutPerTokenMs' | 'runTimeoutMaxMs'>, text: string): number {
   return Math.min(config.runTimeoutMaxMs, config.runTimeoutBaseMs + config.runTimeoutPerTokenMs * estimateTokens(text));
 }
+
+/** The queue lane of a request: urgent when a listener waits on it (fair-queue.ts). */
+const laneOf = (req: SynthesizeRequest): Lane => (req.urgent === true ? 'urgent' : 'normal');
 
 export class SynthPool extends EventEmitter implements SynthPoolHandle {
   readonly plan: PoolPlan;
@@ -278,7 +281,7 @@ export class SynthPool extends EventEmitter implements SynthPoolHandle {
 
     return new Promise<SynthesizedAudio>((resolve, reject) => {
       const job: Job = { req, enqueuedAt: performance.now(), queueMs: 0, synthMs: 0, tries: 0, settled: false, resolve, reject };
-      if (!this.#queue.push(req.owner, job, { lane: req.urgent === true ? 'urgent' : 'normal' })) {
+      if (!this.#queue.push(req.owner, job, { lane: laneOf(req) })) {
         reject(new TtsError('overloaded', `the queue is full (${this.#config.maxQueue} chunks)`));
         return;
       }
@@ -505,7 +508,7 @@ export class SynthPool extends EventEmitter implements SynthPoolHandle {
 
   #retry(job: Job): void {
     job.enqueuedAt = performance.now();
-    this.#queue.push(job.req.owner, job, { front: true, lane: job.req.urgent === true ? 'urgent' : 'normal' });
+    this.#queue.push(job.req.owner, job, { front: true, lane: laneOf(job.req) });
     this.#armQueueDeadline(job);
   }
 
