@@ -81,6 +81,9 @@ const SPEC = {
   faultInjection: { env: 'KOKORO_FAULT_INJECTION', kind: 'bool', default: false },
   // pipeline
   maxInFlightPerTurn: { env: 'KOKORO_MAX_IN_FLIGHT_PER_TURN', kind: 'int', min: 1, default: 3 },
+  // Chunk sizes from the measured cost curve (src/pipeline/chunk-sizer.ts); off: the chunker's fixed schedule.
+  chunkSizing: { env: 'KOKORO_CHUNK_SIZING', kind: 'bool', default: true },
+  firstChunkComputeMs: { env: 'KOKORO_FIRST_CHUNK_COMPUTE_MS', kind: 'int', min: 50, max: 10_000, default: 400 },
   // A look-ahead chunk yields to urgent ones (a turn's first) for at most this long (src/synth/fair-queue.ts).
   lookaheadSlackMs: { env: 'KOKORO_LOOKAHEAD_SLACK_MS', kind: 'int', min: 0, max: 60_000, default: 2000 },
   // Silence at joins (src/pipeline/join-silence.ts): only samples below the threshold are trimmed.

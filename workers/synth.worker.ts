@@ -9,13 +9,19 @@
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { measureSilence } from '../src/shared/silence.ts';
 import { Piscina } from 'piscina';
-import type { SynthRequest, SynthResult, WorkerEvent, WorkerInit } from '../src/shared/protocol.ts';
+import type { CalibrationRun, SynthRequest, SynthResult, WorkerEvent, WorkerInit } from '../src/shared/protocol.ts';
 import { claimSlot, enterNative, leaveNative } from '../src/shared/native-slots.ts';
 import { parseVoice } from '../src/shared/voices.ts';
 import { DEFAULT_STALL_MS, blockFor, busyLoopForever, exhaustHeap, extractFaults, throwAfterReturn, type Fault } from './faults.ts';
 import { openSession, type KokoroSession } from './kokoro/session.ts';
 import { KokoroSynthesizer, SynthesisRefused } from './kokoro/synthesizer.ts';
 import { SAMPLE_RATE } from './kokoro/tokenizer.ts';
+
+/**
+ * Timed once per process for the host's cost model: a short and a medium sentence give the
+ * curve's intercept (every chunk's ~0.8 s of generated silence) and its slope.
+ */
+const CALIBRATION_TEXTS = ['Hello there.', 'It was a bright cold day in April, and the clocks were striking thirteen.'];
 
 /** The stall model's Loop runs about this many units per millisecond (models/README.md). */
 const STALL_UNITS_PER_MS = 1;
@@ -38,15 +44,26 @@ try {
   mainSession = session;
   synthesizer = new KokoroSynthesizer(session);
   await synthesizer.synthesize({ text: 'Ready.' }, [{ id: 'af_heart', weight: 1 }], 1);
+  const calibration = init.calibration !== undefined && Atomics.compareExchange(new Int32Array(init.calibration), 0, 0, 1) === 0 ? await calibrate(synthesizer) : undefined;
   if (init.faultInjection && init.stallModelPath !== undefined) {
     stallSession = await openSession(init.stallModelPath, { intraOpThreads: 1, enableCpuMemArena: false, runtime }, guard);
   }
-  post({ type: 'loaded', threadId, slot, loadMs: performance.now() - t0, inputNames: [...session.inputNames], outputNames: [...session.outputNames], runtime: session.runtime });
+  post({ type: 'loaded', threadId, slot, loadMs: performance.now() - t0, inputNames: [...session.inputNames], outputNames: [...session.outputNames], runtime: session.runtime, ...(calibration !== undefined ? { calibration } : {}) });
 } catch (err) {
   // Not rethrown: a module that throws trips Piscina's bootstrap latch and the pool stops
   // refilling for good. The main thread sees this event and replaces us with backoff.
   loadError = err instanceof Error ? err.message : String(err);
   post({ type: 'load_failed', threadId, slot, code: 'model_load_failed', message: loadError });
+}
+
+async function calibrate(synth: KokoroSynthesizer): Promise<CalibrationRun[]> {
+  const runs: CalibrationRun[] = [];
+  for (const text of CALIBRATION_TEXTS) {
+    const out = await synth.synthesize({ text }, [{ id: 'af_heart', weight: 1 }], 1);
+    const silence = measureSilence(out.pcm, init.silenceThresholdDbfs);
+    runs.push({ text, computeMs: out.phonemizeMs + out.inferenceMs, samples: out.pcm.length, silentSamples: silence.lead + silence.trail, sampleRate: SAMPLE_RATE });
+  }
+  return runs;
 }
 
 function fail(code: Extract<SynthResult, { ok: false }>['code'], message: string, tokens?: number): SynthResult {

@@ -10,10 +10,10 @@
 import { Readable } from 'node:stream';
 import type { FastifyBaseLogger } from 'fastify';
 import type { ErrorCode } from '../errors.ts';
-import { PhraseChunker } from '../pipeline/phrase-chunker.ts';
 import { TurnPipeline, type ChunkAudio, type ChunkFailure, type TurnSummary } from '../pipeline/turn-pipeline.ts';
 import { joinSettings } from '../pipeline/join-silence.ts';
 import { atOutputRate, samplesToMs } from './audio-out.ts';
+import { chunkerFor } from './chunking.ts';
 import type { GatewayContext } from './context.ts';
 import type { AudioEncoder } from './encoders/index.ts';
 import type { Drainable } from './lifecycle.ts';
@@ -74,7 +74,7 @@ export class SpeechStream implements Drainable {
 
   /** Split the whole input and hand every phrase to the pipeline; it bounds what runs at once. */
   start(): void {
-    const chunker = new PhraseChunker();
+    const chunker = chunkerFor(this.#ctx, this.#params.speed);
     const chunks = [...chunker.push(this.#params.input), ...chunker.flush()];
     this.#chunks = chunks.length;
     this.#log.info({ chars: this.#params.input.length, chunks: chunks.length, voice: this.#params.voice, format: this.#params.format, speed: this.#params.speed }, 'speech started');

@@ -10,11 +10,12 @@
  *     \________________cancel()_______________________________--> closed
  */
 import type { FastifyBaseLogger } from 'fastify';
-import { PhraseChunker } from '../pipeline/phrase-chunker.ts';
+import type { PhraseChunker } from '../pipeline/phrase-chunker.ts';
 import { TurnPipeline, type ChunkAudio, type ChunkFailure } from '../pipeline/turn-pipeline.ts';
 import { joinSettings } from '../pipeline/join-silence.ts';
 import { floatToS16le } from '../shared/audio.ts';
 import { atOutputRate, samplesToMs } from './audio-out.ts';
+import { chunkerFor } from './chunking.ts';
 import { OUTPUT_SAMPLE_RATE, type GatewayContext } from './context.ts';
 import type { WsFormat } from './ws-messages.ts';
 
@@ -54,7 +55,7 @@ export class Turn {
   readonly #log: FastifyBaseLogger;
   readonly #onClosed: (turn: Turn) => void;
   readonly #pipeline: TurnPipeline;
-  readonly #chunker = new PhraseChunker();
+  readonly #chunker: PhraseChunker;
   readonly #formats = new Map<number, WsFormat>();
   readonly #startedAt = performance.now();
   #chars = 0;
@@ -71,6 +72,7 @@ export class Turn {
     this.#sink = sink;
     this.#log = log;
     this.#onClosed = onClosed;
+    this.#chunker = chunkerFor(ctx, settings.speed);
     this.#pipeline = new TurnPipeline(id, {
       synth: ctx.synth,
       owner,

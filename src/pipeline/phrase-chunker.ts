@@ -16,6 +16,9 @@
  *   chunk 1    a sentence, split at clauses above half the token budget
  *   chunk 2+   a sentence, split at clauses above the token budget (300 by default)
  *
+ * With a `sizer` (the host's default), the token bounds of every chunk come from the
+ * measured cost curve instead: short enough to be ready before the audio before it ends.
+ *
  * The smaller early limits yield to a single word within the full budget (a phone
  * number goes whole); only a word over the full budget is cut by characters.
  *
@@ -31,6 +34,7 @@
  * stretches ride along with the words next to them except at the very end of a turn.
  */
 import { estimateWordTokens, isSpeakable } from '../shared/token-estimate.ts';
+import type { ChunkSizer } from './chunk-sizer.ts';
 
 export interface PhraseChunk {
   text: string;
@@ -48,6 +52,11 @@ export interface PhraseChunkerOptions {
    * words plus one per gap, exactly as `estimateTokens()` computes it.
    */
   estimateTokens?: (text: string) => number;
+  /**
+   * Token bounds from the host's measured cost curve (chunk-sizer.ts), in place of the
+   * fixed schedule below; the word and first-chunk caps still apply.
+   */
+  sizer?: ChunkSizer;
 }
 
 export const DEFAULT_MAX_TOKENS = 300;
@@ -128,6 +137,7 @@ export class PhraseChunker {
   readonly #maxTokens: number;
   readonly #firstMaxWords: number;
   readonly #wordTokens: (word: string) => number;
+  readonly #sizer: ChunkSizer | undefined;
   #buf = '';
   #index = 0;
   /** Each push() rescans the buffer from its start; complete words repeat, so their costs are kept. */
@@ -137,6 +147,7 @@ export class PhraseChunker {
     this.#maxTokens = opts.maxTokens ?? DEFAULT_MAX_TOKENS;
     this.#firstMaxWords = opts.firstChunkMaxWords ?? DEFAULT_FIRST_CHUNK_MAX_WORDS;
     this.#wordTokens = opts.estimateTokens ?? estimateWordTokens;
+    this.#sizer = opts.sizer;
     if (!Number.isInteger(this.#maxTokens) || this.#maxTokens < 1) throw new RangeError('maxTokens must be a positive integer');
     if (!Number.isInteger(this.#firstMaxWords) || this.#firstMaxWords < 1) {
       throw new RangeError('firstChunkMaxWords must be a positive integer');
@@ -171,7 +182,10 @@ export class PhraseChunker {
       const text = this.#buf.slice(0, cut.end).trimEnd();
       this.#buf = this.#buf.slice(cut.next);
       // Text with nothing to say (a stray "..." or a run of format characters) holds no word.
-      if (cut.speakable) out.push({ text, index: this.#index++ });
+      if (cut.speakable) {
+        out.push({ text, index: this.#index++ });
+        this.#sizer?.commit(cut.tokens);
+      }
     }
   }
 
@@ -186,6 +200,12 @@ export class PhraseChunker {
   }
 
   #limits(): Limits {
+    if (this.#sizer !== undefined) {
+      const sized = Math.min(this.#maxTokens, this.#sizer.limit());
+      if (this.#index > 0) return { tokens: sized, words: Infinity, minClauseTokens: sized / 3, minClauseWords: 1 };
+      const tokens = Math.min(sized, FIRST_CHUNK_MAX_TOKENS);
+      return { tokens, words: this.#firstMaxWords, minClauseTokens: 0, minClauseWords: FIRST_CLAUSE_MIN_WORDS };
+    }
     if (this.#index === 0) {
       const tokens = Math.min(this.#maxTokens, FIRST_CHUNK_MAX_TOKENS);
       return { tokens, words: this.#firstMaxWords, minClauseTokens: 0, minClauseWords: FIRST_CLAUSE_MIN_WORDS };

@@ -78,11 +78,26 @@ export interface WorkerInit {
   nativeSlots?: SharedArrayBuffer;
   /** Which onnxruntime to run on (KOKORO_ORT, KOKORO_ORT_DIR; src/runtime/resolve.ts); default auto. */
   ort?: { choice: string; cacheRoot: string | undefined };
+  /**
+   * One Int32 flag shared by every worker of the pool: the first worker to load claims it
+   * and times the calibration sentences for the host's cost model (src/synth/cost-model.ts),
+   * once per process, so a respawn never pays for it again.
+   */
+  calibration?: SharedArrayBuffer;
+}
+
+/** One timed synthesis of a calibration sentence (worker warm-up). */
+export interface CalibrationRun {
+  text: string;
+  computeMs: number;
+  samples: number;
+  silentSamples: number;
+  sampleRate: number;
 }
 
 /** Events a worker posts on its parentPort; Piscina re-emits them as the pool's 'message'. */
 export type WorkerEvent =
-  | { type: 'loaded'; threadId: number; slot: number; loadMs: number; inputNames: string[]; outputNames: string[]; runtime: RuntimeInfo }
+  | { type: 'loaded'; threadId: number; slot: number; loadMs: number; inputNames: string[]; outputNames: string[]; runtime: RuntimeInfo; calibration?: CalibrationRun[] }
   | { type: 'load_failed'; threadId: number; slot: number; code: 'model_load_failed'; message: string }
   | { type: 'started'; threadId: number; slot: number; taskId: number };
 

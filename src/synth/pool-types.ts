@@ -4,6 +4,7 @@
  */
 import type { EventEmitter } from 'node:events';
 import type { RuntimeInfo } from '../runtime/types.ts';
+import type { CostCurve } from './cost-model.ts';
 import type { Synthesizer } from './types.ts';
 
 export interface PoolPlan {
@@ -56,6 +57,8 @@ export interface SynthPoolHandle extends Synthesizer, EventEmitter {
   /** Resolves when every worker has loaded and warmed the model; rejects with `model_load_failed`. */
   start(): Promise<void>;
   health(): PoolHealth;
+  /** What a chunk costs on this model and plan (src/synth/cost-model.ts); null before anything was measured. */
+  costCurve?(): CostCurve | null;
   /** Drops every queued task of `owner` (user cancel or disconnect); running ones finish and are discarded by their callers. */
   cancelOwner(owner: string): number;
   /** Graceful: no new work, queued work rejected with `shutting_down`, running work finishes, workers end. */

@@ -25,10 +25,11 @@ import type { Config } from '../config.ts';
 import { TtsError } from '../errors.ts';
 import type { Metrics } from '../metrics.ts';
 import { SLOT_NATIVE, claimForTermination, createSlots, releaseSlot } from '../shared/native-slots.ts';
-import { isWorkerEvent, type SynthRequest, type SynthResult, type WorkerEvent, type WorkerInit } from '../shared/protocol.ts';
+import { isWorkerEvent, type SynthRequest, type CalibrationRun, type SynthResult, type WorkerEvent, type WorkerInit } from '../shared/protocol.ts';
 import { estimateTokens } from '../shared/token-estimate.ts';
 import { parseVoice } from '../shared/voices.ts';
 import type { RuntimeInfo } from '../runtime/types.ts';
+import { CostModel, type CostCurve } from './cost-model.ts';
 import { readCpuFacts, planPool } from './cpu-budget.ts';
 import { FairQueue, type Lane } from './fair-queue.ts';
 import { HealthTracker } from './pool-health.ts';
@@ -95,6 +96,8 @@ export class SynthPool extends EventEmitter implements SynthPoolHandle {
   /** Attempts abandoned in native code, by task id: they still occupy a thread. */
   readonly #abandoned = new Map<number, Attempt>();
   readonly #slots = new Int32Array(createSlots());
+  /** What chunks cost here, learned from every chunk (the chunk sizer reads it). */
+  readonly #costs = new CostModel();
   readonly #slotOf = new Map<number, number>();
   readonly #workers = new Map<number, Worker>();
   readonly #loaded = new Set<number>();
@@ -146,6 +149,7 @@ export class SynthPool extends EventEmitter implements SynthPoolHandle {
       silenceThresholdDbfs: this.#config.silenceThresholdDbfs,
       ...(this.#config.stallModelPath !== undefined ? { stallModelPath: this.#config.stallModelPath } : {}),
       nativeSlots: this.#slots.buffer as SharedArrayBuffer,
+      calibration: new SharedArrayBuffer(4),
       ort: { choice: this.#config.ort, cacheRoot: this.#config.ortDir },
     };
     const piscina = new Piscina({
@@ -214,6 +218,19 @@ export class SynthPool extends EventEmitter implements SynthPoolHandle {
   }
 
   /** The onnxruntime the workers run, once one has loaded (src/runtime/resolve.ts). */
+  /** The measured cost of a chunk on this model and plan, or null before any was measured. */
+  costCurve(): CostCurve | null {
+    return this.#costs.curve();
+  }
+
+  #calibrated(runs: readonly CalibrationRun[]): void {
+    for (const run of runs) this.#costs.observe(run);
+    const c = this.#costs.curve();
+    if (c === null) return;
+    const round = (n: number) => Math.round(n * 10) / 10;
+    this.#log.info({ fixedMs: round(c.fixedMs), msPerToken: round(c.msPerToken), speechMsPerToken: round(c.speechMsPerToken) }, 'chunk cost calibrated');
+  }
+
   get runtime(): RuntimeInfo | undefined {
     return this.#runtime;
   }
@@ -364,6 +381,7 @@ export class SynthPool extends EventEmitter implements SynthPoolHandle {
         this.#loaded.add(event.threadId);
         this.#respawnFailures = 0;
         this.#noteRuntime(event.runtime);
+        if (event.calibration !== undefined) this.#calibrated(event.calibration);
         this.#log.info({ threadId: event.threadId, loadMs: Math.round(event.loadMs), inputs: event.inputNames }, 'worker loaded model');
         if (this.#startWaiter !== undefined && this.#loaded.size >= this.plan.workers) {
           const waiter = this.#startWaiter;
@@ -467,6 +485,8 @@ export class SynthPool extends EventEmitter implements SynthPoolHandle {
     if (result.ok) {
       this.#health.recordSuccess();
       this.#metrics.synthTime.observe(job.synthMs / 1000);
+      const silent = result.silence.lead + result.silence.trail;
+      this.#costs.observe({ text: job.req.text, computeMs: result.timings.phonemizeMs + result.timings.inferenceMs, samples: result.samples, silentSamples: silent, sampleRate: result.sampleRate, speed: job.req.speed });
       this.#settle(job, null, {
         pcm: result.pcm,
         sampleRate: result.sampleRate,

@@ -7,6 +7,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { TtsError } from '../../src/errors.ts';
+import type { CostCurve } from '../../src/synth/cost-model.ts';
 import type { PoolHealth, SynthPoolHandle } from '../../src/synth/pool-types.ts';
 import type { SynthesizeRequest, SynthesizedAudio } from '../../src/synth/types.ts';
 
@@ -18,6 +19,8 @@ export interface FakePoolOptions {
   delayMs?: number | ((req: SynthesizeRequest) => number);
   /** A failure for this call, or undefined to succeed. */
   fail?: (req: SynthesizeRequest) => TtsError | undefined;
+  /** The cost curve the pool reports (src/synth/cost-model.ts); default none, so turns use the fixed schedule. */
+  curve?: CostCurve;
 }
 
 interface Hold {
@@ -60,6 +63,10 @@ export class FakePool extends EventEmitter implements SynthPoolHandle {
   }
 
   async start(): Promise<void> {}
+
+  costCurve(): CostCurve | null {
+    return this.options.curve ?? null;
+  }
 
   async close(): Promise<void> {
     this.closed = true;

@@ -130,3 +130,18 @@ t.test("scheduling: a turn's first chunk queued behind another turn's look-ahead
   t.ok((await outcomes(all)).every(hasAudio));
   t.same(finished, ['A0', 'B0', 'A1', 'A2'], "B's first chunk went before A's look-ahead");
 });
+
+t.test('measures what a chunk costs: one worker calibrates at start, every chunk refines it', async (t) => {
+  const { pool, log } = await startPool({ workers: 2 });
+  t.teardown(() => pool.close());
+  const calibrated = log.lines.filter((l) => l.msg === 'chunk cost calibrated');
+  t.equal(calibrated.length, 1, 'one calibration for the two workers');
+  const start = pool.costCurve();
+  t.ok(start !== null, 'a curve as soon as the pool is ready');
+  t.ok(start!.msPerToken > 0 && start!.speechMsPerToken > 0, `slope ${start!.msPerToken} ms, speech ${start!.speechMsPerToken} ms per token`);
+  t.ok(start!.computeMs(200) > start!.computeMs(20), 'a longer chunk costs more');
+  // The synthetic model's audio grows with the ids (models/README.md): the curve follows the real samples.
+  const a = await pool.synthesize({ text: 'A longer sentence, with a few more words in it than before.', voice: 'af_heart', speed: 1, owner: 'x' });
+  t.ok(a.pcm.length > 0);
+  t.not(pool.costCurve()!.speechMsPerToken, start!.speechMsPerToken, 'a chunk moves the speech estimate');
+});

@@ -1,0 +1,38 @@
+/**
+ * The phrase chunker a turn gets: sized from the pool's measured cost curve
+ * (src/pipeline/chunk-sizer.ts) when there is one and KOKORO_CHUNK_SIZING is on, else the
+ * chunker's fixed schedule.
+ */
+import { ChunkSizer } from '../pipeline/chunk-sizer.ts';
+import { DEFAULT_MAX_TOKENS, PhraseChunker } from '../pipeline/phrase-chunker.ts';
+import type { GatewayContext } from './context.ts';
+
+/**
+ * About four short words ("Sure, I can help"): shorter first chunks sound clipped, and save
+ * little, as most of a short chunk's cost is the fixed part (Kokoro synthesizes ~0.8 s of
+ * silence around every chunk).
+ */
+const MIN_CHUNK_TOKENS = 24;
+/** The share of a budget a chunk may use: the curve is a running estimate. */
+const SAFETY = 0.8;
+
+export function chunkerFor(ctx: GatewayContext, speed: number): PhraseChunker {
+  const curve = ctx.config.chunkSizing ? (ctx.pool.costCurve?.() ?? null) : null;
+  if (curve === null) return new PhraseChunker();
+  // Workers another turn is not using now; the turn's own look-ahead bounds it too.
+  const health = ctx.pool.health();
+  const idle = health.plan.workers - health.busyWorkers;
+  const workers = Math.max(1, Math.min(ctx.config.maxInFlightPerTurn, idle));
+  const sizer = new ChunkSizer({
+    curve,
+    workers,
+    firstComputeMs: ctx.config.firstChunkComputeMs,
+    minTokens: MIN_CHUNK_TOKENS,
+    maxTokens: DEFAULT_MAX_TOKENS,
+    safety: SAFETY,
+    // The shortest gap a join may get (join-silence.ts): budgets err small, never large.
+    gapMs: ctx.config.joinTrim ? ctx.config.gapWordMs : 0,
+    speed,
+  });
+  return new PhraseChunker({ sizer });
+}
