@@ -293,19 +293,26 @@ function slope(points: ReadonlyArray<[number, number]>): number {
 // ---------------------------------------------------------------------------------------
 
 /**
- * Chunks per second the host sustains: `rounds` turns of four sentences per connection,
- * timed after one untimed round (a fresh worker's first chunks run 2-4x slower).
+ * Turns per second the host sustains, on turns drawn like the soak's own (1 to
+ * --max-sentences sentences, no faults): `rounds` turns per connection, timed after one
+ * untimed round (a fresh worker's first chunks run 2-4x slower). Turns, not chunks: a
+ * chunk's cost depends on its length, so a rate in chunks measured on long turns
+ * misjudged a soak of short ones by 4x on the genuine model.
  */
-async function calibrate(host: HostProcess, workers: number, rounds: number): Promise<number> {
+async function calibrate(host: HostProcess, workers: number, rounds: number, maxSentences: number): Promise<number> {
   const conns = await Promise.all(Array.from({ length: 2 * workers }, () => SoakConn.open(host.wsUrl)));
-  const text = SENTENCES.slice(0, 4).join(' ');
-  await Promise.all(conns.map((c, i) => c.speak(`warm-${i}`, text, TURN_BOUND_MS)));
+  const random = prng(12345);
+  const text = () => makeTurn(random, 0, maxSentences).text;
+  await Promise.all(conns.map((c, i) => c.speak(`warm-${i}`, text(), TURN_BOUND_MS)));
   const t0 = performance.now();
-  let chunks = 0;
+  let turns = 0;
   await Promise.all(conns.map(async (c, i) => {
-    for (let k = 0; k < rounds; k++) chunks += (await c.speak(`cal-${i}-${k}`, text, TURN_BOUND_MS)).delivered;
+    for (let k = 0; k < rounds; k++) {
+      await c.speak(`cal-${i}-${k}`, text(), TURN_BOUND_MS);
+      turns++;
+    }
   }));
-  const rate = chunks / ((performance.now() - t0) / 1000);
+  const rate = turns / ((performance.now() - t0) / 1000);
   await Promise.all(conns.map((c) => c.close()));
   return rate;
 }
@@ -334,11 +341,9 @@ async function main(): Promise<number> {
   try {
     const retries = 1; // KOKORO_CHUNK_RETRIES default: a faulty chunk faults on both tries
     // A real model is ~50x slower than the synthetic one: one round is enough to measure it.
-    const capacity = await calibrate(host, o.workers, o.model === undefined ? 4 : 1);
-    const perTurn = (1 + o.maxSentences) / 2; // mean sentences (chunks) per turn
-    const targetRate = capacity * o.load;
-    const intervalMs = o.intervalMs > 0 ? o.intervalMs : (perTurn / targetRate) * 1000;
-    log(`capacity ${capacity.toFixed(1)} chunks/s; load ${(o.load * 100).toFixed(0)}%: a turn every ${intervalMs.toFixed(0)} ms for ${o.minutes} min${o.turns > 0 ? ` or ${o.turns} turns` : ''}`);
+    const capacity = await calibrate(host, o.workers, o.model === undefined ? 8 : 3, o.maxSentences);
+    const intervalMs = o.intervalMs > 0 ? o.intervalMs : 1000 / (capacity * o.load);
+    log(`capacity ${capacity.toFixed(2)} turns/s; load ${(o.load * 100).toFixed(0)}%: a turn every ${intervalMs.toFixed(0)} ms for ${o.minutes} min${o.turns > 0 ? ` or ${o.turns} turns` : ''}`);
 
     const baseline = await sample(host, performance.now());
     const csv = createWriteStream(csvPath);
