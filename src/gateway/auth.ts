@@ -7,7 +7,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { DEEPGRAM_PATH, deepgramKey } from './deepgram-auth.ts';
+import { DEEPGRAM_PATH, deepgramKey } from '../protocols/deepgram/auth.ts';
 import { sendError } from './http-errors.ts';
 
 export const UNAUTHENTICATED_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics']);

@@ -7,7 +7,7 @@ import type { SynthPoolHandle } from '../synth/pool-types.ts';
 import type { Synthesizer } from '../synth/types.ts';
 import type { EventLoopMonitor } from './eventloop.ts';
 import type { Lifecycle } from './lifecycle.ts';
-import type { WsAdmission } from './ws-admission.ts';
+import type { WsAdmission } from './socket/admission.ts';
 
 /** Every audio frame and stream the gateway emits is mono PCM at Kokoro's native rate. */
 export const OUTPUT_SAMPLE_RATE = 24000;

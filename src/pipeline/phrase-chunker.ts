@@ -33,7 +33,7 @@
  * boundary is taken only when the phrase before it has something to say, so such
  * stretches ride along with the words next to them except at the very end of a turn.
  */
-import { estimateWordTokens, isSpeakable } from '../shared/token-estimate.ts';
+import { estimateWordTokens, isSpeakable } from '../common/token-estimate.ts';
 import type { ChunkSizer } from './chunk-sizer.ts';
 
 export interface PhraseChunk {

@@ -30,7 +30,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { TtsError } from '../errors.ts';
-import { durationMs } from '../shared/audio.ts';
+import { durationMs } from '../common/audio.ts';
 import type { Silence } from '../shared/silence.ts';
 import type { SynthesizedAudio } from '../synth/types.ts';
 import { boundaryAfter, msToSamples, shapeChunk } from './join-silence.ts';

@@ -15,7 +15,7 @@
  * so the first turn is already sized from this machine; every successful chunk refines it.
  * The model is an estimate for sizing, never a promise: nothing depends on it for correctness.
  */
-import { estimateTokens } from '../shared/token-estimate.ts';
+import { estimateTokens } from '../common/token-estimate.ts';
 
 export interface CostCurve {
   /** The line's parameters, for logs: ms per chunk, ms per token, speech ms per token. */

@@ -26,7 +26,7 @@ import { TtsError } from '../errors.ts';
 import type { Metrics } from '../metrics.ts';
 import { SLOT_NATIVE, claimForTermination, createSlots, releaseSlot } from '../shared/native-slots.ts';
 import { isWorkerEvent, type SynthRequest, type CalibrationRun, type SynthResult, type WorkerEvent, type WorkerInit } from '../shared/protocol.ts';
-import { estimateTokens } from '../shared/token-estimate.ts';
+import { estimateTokens } from '../common/token-estimate.ts';
 import { parseVoice } from '../shared/voices.ts';
 import type { RuntimeInfo } from '../runtime/types.ts';
 import { CostModel, type CostCurve } from './cost-model.ts';

@@ -7,7 +7,7 @@
  *   the caller's AbortSignal                       -> cancelled
  */
 import { TtsError } from '../errors.ts';
-import { AudioFormatError, parseWav, resample } from '../shared/audio.ts';
+import { AudioFormatError, parseWav, resample } from '../common/audio.ts';
 import type { SynthesizeRequest, SynthesizedAudio, Synthesizer } from './types.ts';
 
 export const HOST_SAMPLE_RATE = 24000;

@@ -18,7 +18,7 @@ import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
-import { wavHeader } from '../../src/shared/audio.ts';
+import { wavHeader } from '../../src/common/audio.ts';
 import { runDeadlineMs } from '../../src/synth/pool.ts';
 import { audioChunks, jsonFrames, WsClient, type Frame } from '../helpers/gateway.ts';
 import { HostProcess, SYNTHETIC_MODEL, until, type LogLine } from '../helpers/host-process.ts';

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { AudioFormatError, durationMs, floatToS16le, parseWav, resample, s16leToFloat, wavHeader } from '../../src/shared/audio.ts';
+import { AudioFormatError, durationMs, floatToS16le, parseWav, resample, s16leToFloat, wavHeader } from '../../src/common/audio.ts';
 
 function sine(freq: number, rate: number, samples: number, amp = 0.5): Float32Array {
   const out = new Float32Array(samples);

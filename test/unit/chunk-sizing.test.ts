@@ -5,7 +5,7 @@
 import t from 'tap';
 import { ChunkSizer, type ChunkSizerOptions } from '../../src/pipeline/chunk-sizer.ts';
 import { PhraseChunker } from '../../src/pipeline/phrase-chunker.ts';
-import { estimateTokens } from '../../src/shared/token-estimate.ts';
+import { estimateTokens } from '../../src/common/token-estimate.ts';
 import { CostModel, type CostCurve } from '../../src/synth/cost-model.ts';
 
 const RATE = 24_000;

@@ -5,9 +5,9 @@
  */
 import alawmulaw from 'alawmulaw';
 import t from 'tap';
-import { encodeChunk, MAX_FRAME_BYTES } from '../../src/gateway/deepgram-audio.ts';
-import { DEEPGRAM_ENCODINGS, DEEPGRAM_SAMPLE_RATES, type DeepgramEncoding } from '../../src/gateway/deepgram-query.ts';
-import { floatToS16le, resample } from '../../src/shared/audio.ts';
+import { encodeChunk, MAX_FRAME_BYTES } from '../../src/protocols/deepgram/audio.ts';
+import { DEEPGRAM_ENCODINGS, DEEPGRAM_SAMPLE_RATES, type DeepgramEncoding } from '../../src/protocols/deepgram/query.ts';
+import { floatToS16le, resample } from '../../src/common/audio.ts';
 import { audioOf, SpeakClient, wsBase } from '../helpers/deepgram-client.ts';
 import { fakePcm } from '../helpers/fake-pool.ts';
 import { startHost } from '../helpers/gateway.ts';

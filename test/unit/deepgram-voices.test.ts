@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { SpeakV1Model } from '@deepgram/sdk';
 import t from 'tap';
-import { auraModels, resolveModel } from '../../src/gateway/aura-voices.ts';
-import { parseDeepgramQuery } from '../../src/gateway/deepgram-query.ts';
+import { auraModels, resolveModel } from '../../src/protocols/deepgram/aura-voices.ts';
+import { parseDeepgramQuery } from '../../src/protocols/deepgram/query.ts';
 import { VOICES } from '../../src/shared/voices.ts';
 
 const LANGUAGE_OF_ACCENT = { american: 'en-us', filipino: 'en-us', british: 'en-gb', irish: 'en-gb', australian: 'en-gb' } as const;

@@ -6,7 +6,7 @@
  */
 import http from 'node:http';
 import t from 'tap';
-import { floatToS16le } from '../../src/shared/audio.ts';
+import { floatToS16le } from '../../src/common/audio.ts';
 import { audioOf, jsonOf, SpeakClient, wsBase, type DgMessage } from '../helpers/deepgram-client.ts';
 import { fakePcm } from '../helpers/fake-pool.ts';
 import { startHost } from '../helpers/gateway.ts';

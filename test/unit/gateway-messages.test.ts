@@ -1,9 +1,9 @@
 import t from 'tap';
 import { redactUrl } from '../../src/logger.ts';
-import { TokenBucket } from '../../src/gateway/rate-limit.ts';
-import { FlowControl } from '../../src/gateway/ws-flow.ts';
-import { parseClientFrame, parseQueryDefaults, Reject } from '../../src/gateway/ws-messages.ts';
-import { parseSpeechRequest } from '../../src/gateway/speech-request.ts';
+import { TokenBucket } from '../../src/gateway/socket/rate-limit.ts';
+import { FlowControl } from '../../src/gateway/socket/flow.ts';
+import { parseClientFrame, parseQueryDefaults, Reject } from '../../src/protocols/native-ws/messages.ts';
+import { parseSpeechRequest } from '../../src/protocols/openai/request.ts';
 import { ApiError } from '../../src/gateway/http-errors.ts';
 
 function rejectOf(frame: string): Reject {

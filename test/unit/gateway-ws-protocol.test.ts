@@ -4,7 +4,7 @@
  */
 import t, { type Test } from 'tap';
 import { TtsError } from '../../src/errors.ts';
-import { floatToS16le } from '../../src/shared/audio.ts';
+import { floatToS16le } from '../../src/common/audio.ts';
 import { fakePcm } from '../helpers/fake-pool.ts';
 import { audioChunks, jsonFrames, startHost, WsClient } from '../helpers/gateway.ts';
 

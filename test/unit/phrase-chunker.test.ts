@@ -1,6 +1,6 @@
 import t from 'tap';
 import { PhraseChunker, type PhraseChunk, type PhraseChunkerOptions } from '../../src/pipeline/phrase-chunker.ts';
-import { estimateTokens, estimateWordTokens, isSpeakable } from '../../src/shared/token-estimate.ts';
+import { estimateTokens, estimateWordTokens, isSpeakable } from '../../src/common/token-estimate.ts';
 
 const BUDGET = 300;
 const FIRST_WORDS = 8;

@@ -2,7 +2,7 @@ import t from 'tap';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { TtsError, type ErrorCode } from '../../src/errors.ts';
-import { floatToS16le, wavHeader } from '../../src/shared/audio.ts';
+import { floatToS16le, wavHeader } from '../../src/common/audio.ts';
 import { createRouter } from '../../src/synth/router.ts';
 import { UpstreamSpeechProvider, speechEndpoint } from '../../src/synth/upstream.ts';
 import type { SynthesizeRequest, SynthesizedAudio, Synthesizer } from '../../src/synth/types.ts';

@@ -2,7 +2,7 @@
  * Phonemes -> Kokoro token ids, from the Kokoro-82M vocab (a copy of
  * ../shared/kokoro/vocab.json). Pure: used by the worker and by tests.
  */
-import vocabFile from '../../src/shared/kokoro-vocab.json' with { type: 'json' };
+import vocabFile from './vocab.json' with { type: 'json' };
 
 export const VOCAB: ReadonlyMap<string, number> = new Map(Object.entries(vocabFile.vocab));
 export const PAD_ID = vocabFile.pad_id;

@@ -11,13 +11,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { DEFAULT_VOICE } from '../shared/voices.ts';
-import { WS_PATH } from './auth.ts';
-import type { GatewayContext } from './context.ts';
-import { sendError } from './http-errors.ts';
-import { parseQueryDefaults } from './ws-messages.ts';
-import { WsSession } from './ws-session.ts';
-import type { Settings } from './ws-turn.ts';
+import { DEFAULT_VOICE } from '../../shared/voices.ts';
+import { WS_PATH } from '../../gateway/auth.ts';
+import type { GatewayContext } from '../../gateway/context.ts';
+import { sendError } from '../../gateway/http-errors.ts';
+import { parseQueryDefaults } from './messages.ts';
+import { WsSession } from './session.ts';
+import type { Settings } from '../../gateway/turn/turn.ts';
 
 const kRelease = Symbol('releaseConnectionSlot');
 

@@ -4,7 +4,7 @@
  * invalid_voice, invalid_speed, invalid_format. Unknown fields are ignored: the protocol
  * grows by optional fields, and an old host must not reject a newer client.
  */
-import { resolveVoiceName } from '../shared/voices.ts';
+import { resolveVoiceName } from '../../shared/voices.ts';
 
 export const WS_FORMATS = ['pcm_s16le', 'f32le'] as const;
 export type WsFormat = (typeof WS_FORMATS)[number];

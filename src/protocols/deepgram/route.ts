@@ -9,11 +9,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { GatewayContext } from './context.ts';
-import { DEEPGRAM_PATH } from './deepgram-auth.ts';
-import { parseDeepgramQuery, type DeepgramSettings } from './deepgram-query.ts';
-import { DeepgramSession } from './deepgram-session.ts';
-import { errorBody, sendError } from './http-errors.ts';
+import type { GatewayContext } from '../../gateway/context.ts';
+import { DEEPGRAM_PATH } from './auth.ts';
+import { parseDeepgramQuery, type DeepgramSettings } from './query.ts';
+import { DeepgramSession } from './session.ts';
+import { errorBody, sendError } from '../../gateway/http-errors.ts';
 
 const kAdmitted = Symbol('deepgramAdmission');
 

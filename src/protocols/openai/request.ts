@@ -6,10 +6,10 @@
  * so values outside that are clamped, and the applied speed is returned in the
  * `x-kokoro-speed` response header. Outside 0.25–4.0 is `invalid_speed`.
  */
-import { DEFAULT_VOICE, resolveVoiceName } from '../shared/voices.ts';
+import { DEFAULT_VOICE, resolveVoiceName } from '../../shared/voices.ts';
 import { assertEncodable, SPEECH_FORMATS, type SpeechFormat } from './encoders/index.ts';
-import { ApiError } from './http-errors.ts';
-import { SPEECH_MODELS } from './voices-route.ts';
+import { ApiError } from '../../gateway/http-errors.ts';
+import { SPEECH_MODELS } from '../../gateway/voices-route.ts';
 
 export const OPENAI_SPEED_RANGE = [0.25, 4] as const;
 export const KOKORO_SPEED_RANGE = [0.5, 2] as const;

@@ -20,12 +20,12 @@
 import { createHash } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { RawData, WebSocket } from 'ws';
-import type { GatewayContext } from './context.ts';
-import { encodeChunk, float32, frames } from './deepgram-audio.ts';
-import { BadFrame, errorFrame, parseDeepgramFrame, warningFrame, type DeepgramMessage } from './deepgram-messages.ts';
-import type { DeepgramSettings } from './deepgram-query.ts';
-import { MAX_OPEN_TURNS, WsConnection, type CloseNotice, type ParsedFrame } from './ws-connection.ts';
-import type { Settings } from './ws-turn.ts';
+import type { GatewayContext } from '../../gateway/context.ts';
+import { encodeChunk, float32, frames } from './audio.ts';
+import { BadFrame, errorFrame, parseDeepgramFrame, warningFrame, type DeepgramMessage } from './messages.ts';
+import type { DeepgramSettings } from './query.ts';
+import { MAX_OPEN_TURNS, WsConnection, type CloseNotice, type ParsedFrame } from '../../gateway/socket/connection.ts';
+import type { Settings } from '../../gateway/turn/turn.ts';
 
 export const MODEL_VERSION = 'kokoro-82m-v1.0';
 

@@ -3,9 +3,9 @@
  * (src/pipeline/chunk-sizer.ts) when there is one and KOKORO_CHUNK_SIZING is on, else the
  * chunker's fixed schedule.
  */
-import { ChunkSizer } from '../pipeline/chunk-sizer.ts';
-import { DEFAULT_MAX_TOKENS, PhraseChunker } from '../pipeline/phrase-chunker.ts';
-import type { GatewayContext } from './context.ts';
+import { ChunkSizer } from '../../pipeline/chunk-sizer.ts';
+import { DEFAULT_MAX_TOKENS, PhraseChunker } from '../../pipeline/phrase-chunker.ts';
+import type { GatewayContext } from '../context.ts';
 
 /**
  * About four short words ("Sure, I can help"): shorter first chunks sound clipped, and save

@@ -7,10 +7,10 @@
  */
 import type { FastifyBaseLogger } from 'fastify';
 import type { RawData, WebSocket } from 'ws';
-import { OUTPUT_SAMPLE_RATE, type GatewayContext } from './context.ts';
-import { MAX_OPEN_TURNS, WsConnection, type CloseNotice, type ParsedFrame } from './ws-connection.ts';
-import { parseClientFrame, Reject, type ClientMessage } from './ws-messages.ts';
-import type { Overrides, Settings, Turn } from './ws-turn.ts';
+import { OUTPUT_SAMPLE_RATE, type GatewayContext } from '../../gateway/context.ts';
+import { MAX_OPEN_TURNS, WsConnection, type CloseNotice, type ParsedFrame } from '../../gateway/socket/connection.ts';
+import { parseClientFrame, Reject, type ClientMessage } from './messages.ts';
+import type { Overrides, Settings, Turn } from '../../gateway/turn/turn.ts';
 
 export class WsSession extends WsConnection {
   readonly #settings: Settings;

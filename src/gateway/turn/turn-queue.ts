@@ -8,8 +8,8 @@
  * messages for them are recognised instead of opening a new turn by accident.
  */
 import type { FastifyBaseLogger } from 'fastify';
-import type { GatewayContext } from './context.ts';
-import { Turn, type Settings, type TurnSink } from './ws-turn.ts';
+import type { GatewayContext } from '../context.ts';
+import { Turn, type Settings, type TurnSink } from './turn.ts';
 
 const REMEMBERED_CLOSED = 256;
 

@@ -1,6 +1,6 @@
 /** Audio as the gateway emits it: mono at OUTPUT_SAMPLE_RATE, whatever rate a provider returned. */
-import { resample } from '../shared/audio.ts';
-import { OUTPUT_SAMPLE_RATE } from './context.ts';
+import { resample } from '../../common/audio.ts';
+import { OUTPUT_SAMPLE_RATE } from '../context.ts';
 
 export function atOutputRate(pcm: Float32Array, sampleRate: number): Float32Array {
   return sampleRate === OUTPUT_SAMPLE_RATE ? pcm : resample(pcm, sampleRate, OUTPUT_SAMPLE_RATE);

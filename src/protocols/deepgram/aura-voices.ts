@@ -12,7 +12,7 @@
  * Aura voices of other languages are refused rather than mapped: the catalogue speaks
  * English only, and Spanish text read with English phonemes is worse than an error.
  */
-import { resolveVoiceName } from '../shared/voices.ts';
+import { resolveVoiceName } from '../../shared/voices.ts';
 
 export type AuraAccent = 'american' | 'british' | 'irish' | 'australian' | 'filipino';
 

@@ -11,9 +11,9 @@
  * resample() on this host.
  */
 import alawmulaw from 'alawmulaw';
-import { floatToS16le, resample } from '../shared/audio.ts';
-import { OUTPUT_SAMPLE_RATE } from './context.ts';
-import type { DeepgramEncoding } from './deepgram-query.ts';
+import { floatToS16le, resample } from '../../common/audio.ts';
+import { OUTPUT_SAMPLE_RATE } from '../../gateway/context.ts';
+import type { DeepgramEncoding } from './query.ts';
 
 /**
  * Largest binary frame sent. Python's `websockets` (Pipecat) refuses messages over 1 MiB

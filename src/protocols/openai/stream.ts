@@ -9,15 +9,15 @@
  */
 import { Readable } from 'node:stream';
 import type { FastifyBaseLogger } from 'fastify';
-import type { ErrorCode } from '../errors.ts';
-import { TurnPipeline, type ChunkAudio, type ChunkFailure, type TurnSummary } from '../pipeline/turn-pipeline.ts';
-import { joinSettings } from '../pipeline/join-silence.ts';
-import { atOutputRate, samplesToMs } from './audio-out.ts';
-import { chunkerFor } from './chunking.ts';
-import type { GatewayContext } from './context.ts';
+import type { ErrorCode } from '../../errors.ts';
+import { TurnPipeline, type ChunkAudio, type ChunkFailure, type TurnSummary } from '../../pipeline/turn-pipeline.ts';
+import { joinSettings } from '../../pipeline/join-silence.ts';
+import { atOutputRate, samplesToMs } from '../../gateway/turn/audio-out.ts';
+import { chunkerFor } from '../../gateway/turn/chunking.ts';
+import type { GatewayContext } from '../../gateway/context.ts';
 import type { AudioEncoder } from './encoders/index.ts';
-import type { Drainable } from './lifecycle.ts';
-import type { SpeechParams } from './speech-request.ts';
+import type { Drainable } from '../../gateway/lifecycle.ts';
+import type { SpeechParams } from './request.ts';
 
 const BODY_HIGH_WATER = 256 * 1024;
 /** Failures that mean "try again later" rather than "this input broke". */

@@ -17,13 +17,13 @@
  */
 import type { FastifyBaseLogger } from 'fastify';
 import type { RawData, WebSocket } from 'ws';
-import type { GatewayContext } from './context.ts';
+import type { GatewayContext } from '../context.ts';
 import { TokenBucket } from './rate-limit.ts';
-import type { AdmittedSession } from './ws-admission.ts';
-import { FlowControl } from './ws-flow.ts';
-import { Keepalive } from './ws-keepalive.ts';
-import type { TurnSink } from './ws-turn.ts';
-import { TurnQueue } from './ws-turns.ts';
+import type { AdmittedSession } from './admission.ts';
+import { FlowControl } from './flow.ts';
+import { Keepalive } from './keepalive.ts';
+import type { TurnSink } from '../turn/turn.ts';
+import { TurnQueue } from '../turn/turn-queue.ts';
 
 /** How long a peer gets to answer our close frame before its socket is destroyed. */
 const CLOSE_HANDSHAKE_MS = 1000;

@@ -10,14 +10,14 @@
  *     \________________cancel()_______________________________--> closed
  */
 import type { FastifyBaseLogger } from 'fastify';
-import type { PhraseChunker } from '../pipeline/phrase-chunker.ts';
-import { TurnPipeline, type ChunkAudio, type ChunkFailure } from '../pipeline/turn-pipeline.ts';
-import { joinSettings } from '../pipeline/join-silence.ts';
-import { floatToS16le } from '../shared/audio.ts';
+import type { PhraseChunker } from '../../pipeline/phrase-chunker.ts';
+import { TurnPipeline, type ChunkAudio, type ChunkFailure } from '../../pipeline/turn-pipeline.ts';
+import { joinSettings } from '../../pipeline/join-silence.ts';
+import { floatToS16le } from '../../common/audio.ts';
 import { atOutputRate, samplesToMs } from './audio-out.ts';
 import { chunkerFor } from './chunking.ts';
-import { OUTPUT_SAMPLE_RATE, type GatewayContext } from './context.ts';
-import type { WsFormat } from './ws-messages.ts';
+import { OUTPUT_SAMPLE_RATE, type GatewayContext } from '../context.ts';
+import type { WsFormat } from '../../protocols/native-ws/messages.ts';
 
 export interface Settings {
   voice: string;

@@ -2,7 +2,7 @@
  * The encoder for an OpenAI `response_format`. AAC has no well-kept pure-JS or wasm
  * encoder on npm, so it is refused with `invalid_format` rather than faked.
  */
-import { ApiError } from '../http-errors.ts';
+import { ApiError } from '../../../gateway/http-errors.ts';
 import { createFlacEncoder } from './flac.ts';
 import { createMp3Encoder } from './mp3.ts';
 import { createOpusEncoder } from './opus.ts';

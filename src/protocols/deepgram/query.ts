@@ -5,10 +5,10 @@
  * not reconnect). Other query names (`mip_opt_out`, `container`, `bit_rate`...) are
  * accepted and ignored.
  */
-import type { ErrorCode } from '../errors.ts';
-import { DEFAULT_VOICE } from '../shared/voices.ts';
+import type { ErrorCode } from '../../errors.ts';
+import { DEFAULT_VOICE } from '../../shared/voices.ts';
 import { resolveModel } from './aura-voices.ts';
-import { WS_SPEED_RANGE } from './ws-messages.ts';
+import { WS_SPEED_RANGE } from '../native-ws/messages.ts';
 
 export const DEEPGRAM_ENCODINGS = ['linear16', 'mulaw', 'alaw'] as const;
 export type DeepgramEncoding = (typeof DEEPGRAM_ENCODINGS)[number];

@@ -3,11 +3,11 @@
  * chunks complete (chunked transfer), or as Server-Sent Events with `stream_format: "sse"`.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { OUTPUT_SAMPLE_RATE, type GatewayContext } from './context.ts';
+import { OUTPUT_SAMPLE_RATE, type GatewayContext } from '../../gateway/context.ts';
 import { createEncoder } from './encoders/index.ts';
-import { ApiError } from './http-errors.ts';
-import { parseSpeechRequest } from './speech-request.ts';
-import { SpeechStream } from './speech-stream.ts';
+import { ApiError } from '../../gateway/http-errors.ts';
+import { parseSpeechRequest } from './request.ts';
+import { SpeechStream } from './stream.ts';
 
 export function registerSpeechRoute(app: FastifyInstance, ctx: GatewayContext): void {
   app.post('/v1/audio/speech', async (request: FastifyRequest, reply: FastifyReply) => {

@@ -8,10 +8,10 @@
  * Refusals happen before the handshake, as plain HTTP: a WebSocket client sees the status.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Config } from '../config.ts';
-import type { Metrics } from '../metrics.ts';
-import { sendError } from './http-errors.ts';
-import type { Drainable, Lifecycle } from './lifecycle.ts';
+import type { Config } from '../../config.ts';
+import type { Metrics } from '../../metrics.ts';
+import { sendError } from '../http-errors.ts';
+import type { Drainable, Lifecycle } from '../lifecycle.ts';
 
 export type WsProtocol = 'v1' | 'deepgram';
 
