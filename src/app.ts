@@ -10,23 +10,26 @@ import underPressure from '@fastify/under-pressure';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Registry } from 'prom-client';
 import type { Config } from './config.ts';
-import { logRouterPlan, synthesizerFor } from './gateway/synthesizer.ts';
-import { registerAuth, UNAUTHENTICATED_PATHS } from './gateway/auth.ts';
+import { registerAuth } from './gateway/auth.ts';
 import type { GatewayContext } from './gateway/context.ts';
-import { registerDeepgramRoute } from './protocols/deepgram/route.ts';
 import { EventLoopMonitor } from './gateway/eventloop.ts';
 import { registerHealthRoutes } from './gateway/health-route.ts';
 import { installErrorHandlers, sendError } from './gateway/http-errors.ts';
 import { Lifecycle } from './gateway/lifecycle.ts';
 import { registerMetricsRoutes } from './gateway/metrics-route.ts';
-import { registerSpeechRoute } from './protocols/openai/route.ts';
-import { registerVoicesRoutes } from './gateway/voices-route.ts';
+import { DEEPGRAM_PATH, NATIVE_WS_PATH, UNAUTHENTICATED_PATHS } from './gateway/route-paths.ts';
 import { WsAdmission } from './gateway/socket/admission.ts';
-import { registerWsRoute } from './protocols/native-ws/route.ts';
+import { logRouterPlan, synthesizerFor } from './gateway/synthesizer.ts';
+import { registerVoicesRoutes } from './gateway/voices-route.ts';
 import { loggerOptions } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
-import { SynthPool } from './synth/pool.ts';
+import { deepgramKey } from './protocols/deepgram/auth.ts';
+import { registerDeepgramRoute } from './protocols/deepgram/route.ts';
+import { queryApiKey } from './protocols/native-ws/auth.ts';
+import { registerWsRoute } from './protocols/native-ws/route.ts';
+import { registerSpeechRoute } from './protocols/openai/route.ts';
 import type { SynthPoolHandle } from './synth/pool-types.ts';
+import { SynthPool } from './synth/pool.ts';
 
 export interface AppDeps {
   pool?: SynthPoolHandle;
@@ -84,7 +87,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   });
 
   installErrorHandlers(app);
-  registerAuth(app, config.apiKey);
+  registerAuth(app, config.apiKey, new Map([[NATIVE_WS_PATH, queryApiKey], [DEEPGRAM_PATH, deepgramKey]]));
   app.addHook('onRequest', (request, reply, done) => {
     if (!lifecycle.shuttingDown || UNAUTHENTICATED_PATHS.has(request.url.split('?')[0] ?? '')) return done();
     reply.header('connection', 'close');

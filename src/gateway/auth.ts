@@ -1,17 +1,17 @@
 /**
  * Optional bearer-token auth (KOKORO_API_KEY). When set, every route except the probes
- * and /metrics needs `Authorization: Bearer <key>`. The WebSocket upgrade also accepts
- * `?api_key=<key>`, because browsers cannot set headers on a WebSocket; that query value
- * is redacted from logs (src/logger.ts). The Deepgram Speak socket also takes the key the
- * ways Deepgram clients send it (deepgram-auth.ts).
+ * and /metrics needs `Authorization: Bearer <key>`. A route whose clients present the key
+ * their own way (the native socket's `?api_key=`, Deepgram's `Token` header and
+ * subprotocol) passes a KeyReader for its path: app.ts wires the protocols' readers in, so
+ * this module knows none of them.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { DEEPGRAM_PATH, deepgramKey } from '../protocols/deepgram/auth.ts';
 import { sendError } from './http-errors.ts';
+import { UNAUTHENTICATED_PATHS } from './route-paths.ts';
 
-export const UNAUTHENTICATED_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics']);
-export const WS_PATH = '/v1/tts/ws';
+/** How a route's clients present the key besides `Authorization: Bearer`. */
+export type KeyReader = (request: FastifyRequest) => string | undefined;
 
 function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest();
@@ -28,18 +28,13 @@ function bearer(header: string | undefined): string | undefined {
   return m?.[1];
 }
 
-function queryKey(request: FastifyRequest): string | undefined {
-  const key = (request.query as Record<string, unknown> | undefined)?.api_key;
-  return typeof key === 'string' ? key : undefined;
-}
-
-export function registerAuth(app: FastifyInstance, apiKey: string | undefined): void {
+export function registerAuth(app: FastifyInstance, apiKey: string | undefined, readers: ReadonlyMap<string, KeyReader> = new Map()): void {
   if (apiKey === undefined || apiKey === '') return;
   const expected = digest(apiKey);
   app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
     const path = request.url.split('?')[0] ?? '';
     if (UNAUTHENTICATED_PATHS.has(path)) return done();
-    const presented = bearer(request.headers.authorization) ?? (path === WS_PATH ? queryKey(request) : path === DEEPGRAM_PATH ? deepgramKey(request) : undefined);
+    const presented = bearer(request.headers.authorization) ?? readers.get(path)?.(request);
     if (keyMatches(presented, expected)) return done();
     reply.header('www-authenticate', 'Bearer');
     sendError(reply, 'unauthorized', 'a valid API key is required (Authorization: Bearer <key>)');

@@ -7,6 +7,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { RuntimeInfo } from '../runtime/types.ts';
 import type { GatewayContext } from './context.ts';
+import { HEALTHZ_PATH, READYZ_PATH } from './route-paths.ts';
 
 export function readiness(ctx: GatewayContext): { ready: boolean; reasons: string[] } {
   const reasons = [...ctx.pool.health().reasons];
@@ -22,11 +23,11 @@ function onnxruntime(runtime: RuntimeInfo | undefined): object | null {
 }
 
 export function registerHealthRoutes(app: FastifyInstance, ctx: GatewayContext): void {
-  app.get('/healthz', (_request, reply) => {
+  app.get(HEALTHZ_PATH, (_request, reply) => {
     reply.header('cache-control', 'no-store').send({ status: 'ok', uptime_s: Math.round(process.uptime()) });
   });
 
-  app.get('/readyz', (_request, reply) => {
+  app.get(READYZ_PATH, (_request, reply) => {
     const health = ctx.pool.health();
     const { ready, reasons } = readiness(ctx);
     const body = {

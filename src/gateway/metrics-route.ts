@@ -4,11 +4,12 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { GatewayContext } from './context.ts';
+import { METRICS_PATH } from './route-paths.ts';
 
 export function registerMetricsRoutes(app: FastifyInstance, ctx: GatewayContext): void {
   const registry = ctx.metrics.registry;
 
-  app.get('/metrics', async (_request, reply) => {
+  app.get(METRICS_PATH, async (_request, reply) => {
     const text = await registry.metrics();
     return reply.header('content-type', registry.contentType).header('cache-control', 'no-store').send(text);
   });

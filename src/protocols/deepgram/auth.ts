@@ -1,14 +1,12 @@
 /**
  * How Deepgram clients present a key on the Speak socket, besides `Authorization: Bearer`
- * (which auth.ts reads on every route): the `Authorization: Token <key>` header of the
+ * (which src/gateway/auth.ts reads on every route): the `Authorization: Token <key>` header of the
  * SDKs, Pipecat and LiveKit, and, from browsers, which cannot set headers, the subprotocol
  * pair `Sec-WebSocket-Protocol: token, <key>` (or `bearer, <key>`). The ws server answers
  * such an upgrade with the first protocol offered (`token`), as Deepgram does, so the key
  * is never echoed back.
  */
 import type { FastifyRequest } from 'fastify';
-
-export const DEEPGRAM_PATH = '/v1/speak';
 
 function tokenHeader(header: string | undefined): string | undefined {
   if (header === undefined) return undefined;

@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { GatewayContext } from '../../gateway/context.ts';
-import { DEEPGRAM_PATH } from './auth.ts';
+import { DEEPGRAM_PATH } from '../../gateway/route-paths.ts';
 import { parseDeepgramQuery, type DeepgramSettings } from './query.ts';
 import { DeepgramSession } from './session.ts';
 import { errorBody, sendError } from '../../gateway/http-errors.ts';

@@ -12,7 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DEFAULT_VOICE } from '../../shared/voices.ts';
-import { WS_PATH } from '../../gateway/auth.ts';
+import { NATIVE_WS_PATH } from '../../gateway/route-paths.ts';
 import type { GatewayContext } from '../../gateway/context.ts';
 import { sendError } from '../../gateway/http-errors.ts';
 import { parseQueryDefaults } from './messages.ts';
@@ -34,7 +34,7 @@ export function registerWsRoute(app: FastifyInstance, ctx: GatewayContext): void
 
   app.route({
     method: 'GET',
-    url: WS_PATH,
+    url: NATIVE_WS_PATH,
     onRequest: admit,
     handler: (_request, reply) => {
       sendError(reply, 'invalid_request', 'this endpoint speaks WebSocket: send an upgrade request', 426);

@@ -6,11 +6,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { OUTPUT_SAMPLE_RATE, type GatewayContext } from '../../gateway/context.ts';
 import { createEncoder } from './encoders/index.ts';
 import { ApiError } from '../../gateway/http-errors.ts';
+import { SPEECH_PATH } from '../../gateway/route-paths.ts';
 import { parseSpeechRequest } from './request.ts';
 import { SpeechStream } from './stream.ts';
 
 export function registerSpeechRoute(app: FastifyInstance, ctx: GatewayContext): void {
-  app.post('/v1/audio/speech', async (request: FastifyRequest, reply: FastifyReply) => {
+  app.post(SPEECH_PATH, async (request: FastifyRequest, reply: FastifyReply) => {
     const params = parseSpeechRequest(request.body, ctx.config.maxInputChars);
     if (ctx.lifecycle.shuttingDown) throw new ApiError('shutting_down', 'the host is shutting down');
     const health = ctx.pool.health();
