@@ -19,6 +19,7 @@ export const ERROR_CATALOGUE = {
   tts_all_failed: { status: 500, recoverable: true },
   inference_error: { status: 500, recoverable: true },
   overloaded: { status: 503, recoverable: true },
+  rate_limited: { status: 429, recoverable: false },
   not_ready: { status: 503, recoverable: true },
   unavailable: { status: 503, recoverable: true },
   cancelled: { status: 499, recoverable: true },

@@ -340,7 +340,6 @@ export class TurnPipeline extends EventEmitter {
     this.#opts.metrics?.turnTotal.observe((performance.now() - this.#startedAt) / 1000);
     // Resolved first: awaiters still run after these events, and a listener's reset() cannot pre-empt it.
     this.#finish?.resolve(summary);
-    if (summary.chunks > 0 && summary.failed === summary.chunks) this.emit('all_failed', summary);
     this.emit('done', summary);
   }
 
@@ -371,6 +370,6 @@ export class TurnPipeline extends EventEmitter {
   }
 
   #summary(ended: TurnSummary['ended']): TurnSummary {
-    return { turnId: this.turnId, chunks: this.#received, failed: this.#failed, audioMs: this.#audioMs, firstAudioMs: this.#firstAudioMs, ended };
+    return { turnId: this.turnId, chunks: this.#received, failed: this.#failed, allFailed: this.#received > 0 && this.#failed === this.#received, audioMs: this.#audioMs, firstAudioMs: this.#firstAudioMs, ended };
   }
 }

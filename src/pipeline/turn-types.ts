@@ -29,6 +29,8 @@ export interface TurnSummary {
   turnId: string;
   chunks: number;
   failed: number;
+  /** Every chunk failed, and there was at least one. */
+  allFailed: boolean;
   audioMs: number;
   firstAudioMs: number | null;
   /** How the turn ended: every chunk settled, cancel(), or reset(). */

@@ -1,6 +1,6 @@
 /**
  * The turns of one session, in the order they were opened. The first is the head: the
- * only one whose audio is sent. When it ends (tts_done or cancelled) the next becomes
+ * only one whose events are handed on. When it ends (done or cancelled) the next becomes
  * the head and releases whatever it synthesized meanwhile.
  *
  * "Current turn" (for messages without turn_id) is the most recently opened turn while
@@ -9,33 +9,33 @@
  */
 import type { FastifyBaseLogger } from 'fastify';
 import type { GatewayContext } from '../context.ts';
-import { Turn, type Settings, type TurnSink } from './turn.ts';
+import { Turn, type TurnEvents, type VoiceSettings } from './turn.ts';
 
 const REMEMBERED_CLOSED = 256;
 
-export type Lookup =
-  | { kind: 'open'; turn: Turn }
-  | { kind: 'flushed'; turn: Turn }
+export type Lookup<R> =
+  | { kind: 'open'; turn: Turn<R> }
+  | { kind: 'flushed'; turn: Turn<R> }
   | { kind: 'closed'; id: string; how: 'done' | 'cancelled'; lastIndex: number }
   | { kind: 'none'; id: string | undefined };
 
-export class TurnQueue {
-  readonly #turns: Turn[] = [];
-  readonly #byId = new Map<string, Turn>();
+export class TurnQueue<R> {
+  readonly #turns: Turn<R>[] = [];
+  readonly #byId = new Map<string, Turn<R>>();
   readonly #closed = new Map<string, { how: 'done' | 'cancelled'; lastIndex: number }>();
   readonly #ctx: GatewayContext;
   readonly #owner: string;
-  readonly #sink: TurnSink;
+  readonly #events: TurnEvents<R>;
   readonly #log: FastifyBaseLogger;
   readonly #onCountChanged: (open: number) => void;
-  #current: Turn | undefined;
+  #current: Turn<R> | undefined;
   #nextAutoId = 1;
   #paused = false;
 
-  constructor(ctx: GatewayContext, owner: string, sink: TurnSink, log: FastifyBaseLogger, onCountChanged: (open: number) => void) {
+  constructor(ctx: GatewayContext, owner: string, events: TurnEvents<R>, log: FastifyBaseLogger, onCountChanged: (open: number) => void) {
     this.#ctx = ctx;
     this.#owner = owner;
-    this.#sink = sink;
+    this.#events = events;
     this.#log = log;
     this.#onCountChanged = onCountChanged;
   }
@@ -44,7 +44,7 @@ export class TurnQueue {
     return this.#turns.length;
   }
 
-  lookup(id: string | undefined): Lookup {
+  lookup(id: string | undefined): Lookup<R> {
     if (id === undefined) {
       const current = this.#current;
       return current !== undefined && current.state === 'open' ? { kind: 'open', turn: current } : { kind: 'none', id };
@@ -56,10 +56,10 @@ export class TurnQueue {
     return { kind: 'none', id };
   }
 
-  open(id: string | undefined, settings: Settings): Turn {
+  open(id: string | undefined, voice: VoiceSettings): Turn<R> {
     let turnId = id;
     while (turnId === undefined || this.#byId.has(turnId)) turnId = `turn-${this.#nextAutoId++}`;
-    const turn = new Turn(turnId, this.#ctx, this.#owner, settings, this.#sink, this.#log, (t) => this.#onClosed(t, 'done'));
+    const turn = new Turn<R>(turnId, this.#ctx, this.#owner, { voice: voice.voice, speed: voice.speed }, this.#events, this.#log, (t) => this.#onClosed(t, 'done'));
     if (this.#paused) turn.pauseDispatch();
     this.#turns.push(turn);
     this.#byId.set(turnId, turn);
@@ -70,12 +70,14 @@ export class TurnQueue {
     return turn;
   }
 
-  flushed(turn: Turn): void {
+  /** The turn takes no more text: flush it, and it is no longer the current turn. */
+  flush(turn: Turn<R>, render: R, overrides?: { voice?: string; speed?: number }): void {
     if (this.#current === turn) this.#current = undefined;
+    turn.flush(render, overrides);
   }
 
   /** Cancels one turn; returns the last index of it whose audio was sent. */
-  cancel(turn: Turn): number {
+  cancel(turn: Turn<R>): number {
     const lastIndex = turn.cancel();
     this.#onClosed(turn, 'cancelled');
     return lastIndex;
@@ -87,7 +89,7 @@ export class TurnQueue {
   }
 
   /** Every open turn, oldest first. */
-  list(): readonly Turn[] {
+  list(): readonly Turn<R>[] {
     return [...this.#turns];
   }
 
@@ -101,7 +103,7 @@ export class TurnQueue {
     for (const turn of this.#turns) turn.resumeDispatch();
   }
 
-  /** Disconnect or shutdown: cancel everything without telling anyone. */
+  /** Disconnect, shutdown or a Clear: cancel everything without telling anyone. */
   cancelAll(): void {
     for (const turn of [...this.#turns]) turn.cancel();
     this.#turns.length = 0;
@@ -114,7 +116,7 @@ export class TurnQueue {
     if (this.#closed.size > REMEMBERED_CLOSED) this.#closed.delete(this.#closed.keys().next().value!);
   }
 
-  #onClosed(turn: Turn, how: 'done' | 'cancelled'): void {
+  #onClosed(turn: Turn<R>, how: 'done' | 'cancelled'): void {
     const at = this.#turns.indexOf(turn);
     if (at < 0) return;
     this.#turns.splice(at, 1);
@@ -122,7 +124,7 @@ export class TurnQueue {
     if (this.#current === turn) this.#current = undefined;
     this.#remember(turn.id, how, turn.lastSentIndex);
     this.#onCountChanged(this.#turns.length);
-    // The new head may finish at once (its outbox held a tts_done): that re-enters here.
+    // The new head may finish at once (its outbox held its done): that re-enters here.
     if (at === 0) this.#turns[0]?.becomeHead();
   }
 }

@@ -1,83 +1,69 @@
 /**
- * One turn of a WebSocket session: its phrase chunker, its pipeline, and the frames it
- * owes the client, in order.
+ * One turn, whatever protocol asked for it: text in, phrases out of its chunker, ordered
+ * synthesis through its pipeline, and a typed stream of events (turn-events.ts) that the
+ * protocol renders as its own frames: ws-v1's tts_meta/tts_done, Deepgram's audio and
+ * Flushed, OpenAI's body or SSE events. A turn knows no frame of any protocol.
  *
- * Only the head turn (the oldest open one) writes to the socket. A later turn
- * synthesizes early, but its frames wait in its outbox until it becomes the head;
- * the pipeline's own delivery gate keeps that wait bounded to its look-ahead.
+ * Only the head turn (the oldest open one of a session) hands its events on. A later turn
+ * synthesizes early, but its events wait in its outbox until it becomes the head; the
+ * pipeline's own delivery gate keeps that wait bounded to its look-ahead. A turn that is
+ * alone (an HTTP request) becomes the head at once.
  *
- *   open --flush()--> flushed --pipeline done--> tts_done sent --> closed
- *     \________________cancel()_______________________________--> closed
+ *   open --flush()--> flushed --pipeline done--> done handed on --> closed
+ *     \________________cancel()_____________________________--> closed
+ *
+ * `R` is what the protocol renders each chunk with (ws-v1: its audio format), fixed when
+ * the chunk is queued and changeable until it is dispatched (applyDefaults).
  */
 import type { FastifyBaseLogger } from 'fastify';
 import type { PhraseChunker } from '../../pipeline/phrase-chunker.ts';
-import { TurnPipeline, type ChunkAudio, type ChunkFailure } from '../../pipeline/turn-pipeline.ts';
+import { TurnPipeline, type ChunkAudio, type ChunkFailure, type TurnSummary } from '../../pipeline/turn-pipeline.ts';
 import { joinSettings } from '../../pipeline/join-silence.ts';
-import { floatToS16le } from '../../common/audio.ts';
+import type { GatewayContext } from '../context.ts';
 import { atOutputRate, samplesToMs } from './audio-out.ts';
 import { chunkerFor } from './chunking.ts';
-import { OUTPUT_SAMPLE_RATE, type GatewayContext } from '../context.ts';
-import type { WsFormat } from '../../protocols/native-ws/messages.ts';
+import { chunkFailedEvent, type TurnEvents, type VoiceSettings } from './turn-events.ts';
 
-export interface Settings {
-  voice: string;
-  speed: number;
-  format: WsFormat;
-}
+export type { TurnAudio, TurnChunkFailed, TurnDone, TurnEvents, VoiceSettings } from './turn-events.ts';
 
-/** Per-message voice/speed (`speak`); chunks without them follow the session defaults until dispatched. */
+/** Per-message voice/speed (ws-v1 `speak`); chunks without them follow the turn's defaults until dispatched. */
 export type Overrides = { voice?: string; speed?: number };
-
-export interface TurnSink {
-  json(frame: object): void;
-  audio(meta: object, payload: Buffer): void;
-}
-
-type Outgoing =
-  | { kind: 'json'; frame: object }
-  | { kind: 'audio'; index: number; samples: number; meta: object; payload: Buffer }
-  | { kind: 'done' };
 
 export type TurnState = 'open' | 'flushed' | 'closed';
 
-function pcmPayload(pcm: Float32Array, format: WsFormat): Buffer {
-  // f32le: the platform's float layout is little-endian on every target Node supports here (x64, arm64).
-  return format === 'f32le' ? Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength) : floatToS16le(pcm);
-}
+type Outgoing<R> = { kind: 'audio'; a: ChunkAudio; pcm: Float32Array; render: R } | { kind: 'failed'; f: ChunkFailure } | { kind: 'done'; summary: TurnSummary };
 
-export class Turn {
+export class Turn<R = undefined> {
   readonly id: string;
   #state: TurnState = 'open';
   #head = false;
-  #finished = false;
-  #outbox: Outgoing[] = [];
-  readonly #sink: TurnSink;
+  #outbox: Outgoing<R>[] = [];
+  readonly #events: TurnEvents<R>;
   readonly #log: FastifyBaseLogger;
-  readonly #onClosed: (turn: Turn) => void;
+  readonly #onClosed: (turn: Turn<R>) => void;
   readonly #pipeline: TurnPipeline;
   readonly #chunker: PhraseChunker;
-  readonly #formats = new Map<number, WsFormat>();
+  /** How each queued chunk is to be rendered, until it is handed on. */
+  readonly #render = new Map<number, R>();
   readonly #startedAt = performance.now();
   #chars = 0;
-  #submitted = 0;
-  /** Chunks the pipeline has emitted (audio or error): every index below emitted + inFlight is dispatched. */
+  /** Chunks the pipeline has emitted (audio or failure): every index below emitted + inFlight is dispatched. */
   #emitted = 0;
-  #failed = 0;
   #lastSent = -1;
   #samples = 0;
   #firstAudioMs: number | null = null;
 
-  constructor(id: string, ctx: GatewayContext, owner: string, settings: Settings, sink: TurnSink, log: FastifyBaseLogger, onClosed: (turn: Turn) => void) {
+  constructor(id: string, ctx: GatewayContext, owner: string, voice: VoiceSettings, events: TurnEvents<R>, log: FastifyBaseLogger, onClosed: (turn: Turn<R>) => void = () => {}) {
     this.id = id;
-    this.#sink = sink;
+    this.#events = events;
     this.#log = log;
     this.#onClosed = onClosed;
-    this.#chunker = chunkerFor(ctx, settings.speed);
+    this.#chunker = chunkerFor(ctx, voice.speed);
     this.#pipeline = new TurnPipeline(id, {
       synth: ctx.synth,
       owner,
-      voice: settings.voice,
-      speed: settings.speed,
+      voice: voice.voice,
+      speed: voice.speed,
       maxInFlight: ctx.config.maxInFlightPerTurn,
       drainSafetyMs: ctx.config.drainSafetyMs,
       metrics: ctx.metrics,
@@ -87,8 +73,7 @@ export class Turn {
     this.#pipeline.setDeliveryOpen(false);
     this.#pipeline.on('audio', (a: ChunkAudio) => this.#onAudio(a));
     this.#pipeline.on('error', (f: ChunkFailure) => this.#onFailure(f));
-    this.#pipeline.on('all_failed', () => this.#onFinished());
-    this.#pipeline.on('done', () => this.#onFinished());
+    this.#pipeline.on('done', (summary: TurnSummary) => this.#emit({ kind: 'done', summary }));
   }
 
   get state(): TurnState {
@@ -103,21 +88,27 @@ export class Turn {
     return this.#lastSent;
   }
 
-  /** Text for this turn; every complete phrase is dispatched at once. */
-  append(text: string, format: WsFormat, overrides?: Overrides): void {
+  /** Text for this turn; every complete phrase is dispatched at once. Returns the phrases queued. */
+  append(text: string, render: R, overrides?: Overrides): number {
     this.#chars += text.length;
-    for (const chunk of this.#chunker.push(text)) this.#submit(chunk.text, chunk.index, format, overrides);
+    const chunks = this.#chunker.push(text);
+    for (const chunk of chunks) this.#submit(chunk.text, chunk.index, render, overrides);
+    return chunks.length;
   }
 
-  /** No more text: the buffered rest becomes the last chunk; tts_done follows when all are settled. */
-  flush(format: WsFormat, overrides?: Overrides): void {
+  /** No more text: the buffered rest becomes the last chunk; `done` follows when all are settled. */
+  flush(render: R, overrides?: Overrides): void {
     if (this.#state !== 'open') return;
-    for (const chunk of this.#chunker.flush()) this.#submit(chunk.text, chunk.index, format, overrides);
+    for (const chunk of this.#chunker.flush()) this.#submit(chunk.text, chunk.index, render, overrides);
     this.#state = 'flushed';
-    this.#pipeline.finish().catch((err: unknown) => this.#log.error({ err, turnId: this.id }, 'turn pipeline failed'));
+    this.#pipeline.finish().catch((err: unknown) => {
+      this.#log.error({ err, turnId: this.id }, 'turn pipeline failed');
+      this.cancel();
+      this.#events.broken?.(this, err);
+    });
   }
 
-  /** Barge-in: drop everything of this turn; returns the last index whose audio was sent. */
+  /** Barge-in: drop everything of this turn; returns the last index whose audio was handed on. */
   cancel(): number {
     if (this.#state !== 'closed') {
       this.#state = 'closed';
@@ -127,7 +118,7 @@ export class Turn {
     return this.#lastSent;
   }
 
-  /** This turn is now the oldest open one: its audio may go out. */
+  /** This turn is now the oldest open one: its events may go out. */
   becomeHead(): void {
     if (this.#head || this.#state === 'closed') return;
     this.#head = true;
@@ -137,12 +128,12 @@ export class Turn {
     for (const out of pending) this.#deliver(out);
   }
 
-  /** ws-v1 `config`: new defaults for the chunks of this turn not yet dispatched. */
-  applyDefaults(settings: Settings): void {
+  /** New defaults for the chunks of this turn not yet dispatched (ws-v1 `config`). */
+  applyDefaults(voice: VoiceSettings, render: R): void {
     if (this.#state === 'closed') return;
-    this.#pipeline.setDefaults({ voice: settings.voice, speed: settings.speed });
+    this.#pipeline.setDefaults(voice);
     const dispatched = this.#emitted + this.#pipeline.inFlight;
-    for (const index of this.#formats.keys()) if (index >= dispatched) this.#formats.set(index, settings.format);
+    for (const index of this.#render.keys()) if (index >= dispatched) this.#render.set(index, render);
   }
 
   pauseDispatch(): void {
@@ -153,83 +144,56 @@ export class Turn {
     this.#pipeline.resumeDispatch();
   }
 
-  #submit(text: string, index: number, format: WsFormat, overrides?: Overrides): void {
-    this.#submitted++;
-    this.#formats.set(index, format);
+  #submit(text: string, index: number, render: R, overrides?: Overrides): void {
+    this.#render.set(index, render);
     this.#log.debug({ turnId: this.id, index, chars: text.length }, 'chunk queued');
     this.#pipeline.processChunk(text, index, this.id, overrides);
   }
 
   #onAudio(a: ChunkAudio): void {
     this.#emitted++;
+    const render = this.#render.get(a.index) as R;
+    this.#render.delete(a.index);
     if (this.#state === 'closed') return;
     const pcm = atOutputRate(a.pcm, a.sampleRate);
-    const format = this.#formats.get(a.index) ?? 'pcm_s16le';
-    this.#formats.delete(a.index);
-    const meta = {
-      type: 'tts_meta',
-      turn_id: this.id,
-      index: a.index,
-      text: a.text,
-      samples: pcm.length,
-      sample_rate: OUTPUT_SAMPLE_RATE,
-      format,
-      synth_ms: Math.round(a.synthMs),
-      queue_ms: Math.round(a.queueMs),
-    };
-    this.#log.debug({ turnId: this.id, index: a.index, samples: pcm.length, synthMs: meta.synth_ms, queueMs: meta.queue_ms, provider: a.provider }, 'chunk synthesized');
-    this.#emit({ kind: 'audio', index: a.index, samples: pcm.length, meta, payload: pcmPayload(pcm, format) });
+    this.#log.debug({ turnId: this.id, index: a.index, samples: pcm.length, synthMs: Math.round(a.synthMs), queueMs: Math.round(a.queueMs), provider: a.provider }, 'chunk synthesized');
+    this.#emit({ kind: 'audio', a, pcm, render });
   }
 
   #onFailure(f: ChunkFailure): void {
     this.#emitted++;
+    this.#render.delete(f.index);
     if (this.#state === 'closed' || f.error.code === 'cancelled') return;
-    this.#failed++;
-    this.#formats.delete(f.index);
-    const code = f.error.code === 'tts_chunk_timeout' ? 'tts_chunk_timeout' : 'tts_chunk_failed';
     this.#log.warn({ turnId: this.id, index: f.index, code: f.error.code }, 'chunk skipped');
-    const message = f.error.code === 'overloaded' ? 'the host was overloaded; the chunk was skipped' : `chunk ${f.index} failed and was skipped`;
-    this.#emit({ kind: 'json', frame: { type: 'error', code, message, recoverable: true, turn_id: this.id, index: f.index } });
+    this.#emit({ kind: 'failed', f });
   }
 
-  #onFinished(): void {
-    if (this.#finished || this.#state === 'closed') return;
-    this.#finished = true;
-    if (this.#submitted > 0 && this.#failed === this.#submitted) {
-      this.#emit({ kind: 'json', frame: { type: 'error', code: 'tts_all_failed', message: 'every chunk of the turn failed', recoverable: true, turn_id: this.id } });
-    }
-    this.#emit({ kind: 'done' });
-  }
-
-  #emit(out: Outgoing): void {
+  #emit(out: Outgoing<R>): void {
     if (this.#head) this.#deliver(out);
     else this.#outbox.push(out);
   }
 
-  #deliver(out: Outgoing): void {
+  #deliver(out: Outgoing<R>): void {
     if (this.#state === 'closed') return;
     switch (out.kind) {
-      case 'json':
-        this.#sink.json(out.frame);
-        return;
-      case 'audio':
+      case 'audio': {
         this.#firstAudioMs ??= Math.round(performance.now() - this.#startedAt);
-        this.#lastSent = out.index;
-        this.#samples += out.samples;
-        this.#sink.audio(out.meta, out.payload);
+        this.#lastSent = out.a.index;
+        this.#samples += out.pcm.length;
+        const { index, text, synthMs, queueMs } = out.a;
+        this.#events.audio(this, { index, text, pcm: out.pcm, synthMs, queueMs, render: out.render });
         return;
-      case 'done':
+      }
+      case 'failed':
+        this.#events.chunkFailed(this, chunkFailedEvent(out.f));
+        return;
+      case 'done': {
         this.#state = 'closed';
-        this.#sink.json({
-          type: 'tts_done',
-          turn_id: this.id,
-          chunks: this.#submitted,
-          failed: this.#failed,
-          audio_ms: samplesToMs(this.#samples),
-          first_audio_ms: this.#firstAudioMs,
-        });
+        const { chunks, failed, allFailed } = out.summary;
+        this.#events.done(this, { chunks, failed, allFailed, audioMs: samplesToMs(this.#samples), firstAudioMs: this.#firstAudioMs });
         this.#onClosed(this);
         return;
+      }
     }
   }
 }

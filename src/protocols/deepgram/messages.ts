@@ -6,6 +6,8 @@
  * Host -> client frames carry each message twice where Deepgram's clients disagree on
  * the names: the SDK types Warning as `description`/`code`, LiveKit reads `warn_msg`.
  */
+import type { ErrorCode } from '../../errors.ts';
+
 export type DeepgramMessage = { type: 'Speak'; text: string } | { type: 'Flush' } | { type: 'Clear' } | { type: 'Close' };
 
 export class BadFrame extends Error {
@@ -34,10 +36,10 @@ export function parseDeepgramFrame(raw: string): DeepgramMessage {
   }
 }
 
-export function warningFrame(code: string, description: string): object {
+export function warningFrame(code: ErrorCode, description: string): object {
   return { type: 'Warning', description, code, warn_msg: description, warn_code: code };
 }
 
-export function errorFrame(code: string, description: string): object {
+export function errorFrame(code: ErrorCode, description: string): object {
   return { type: 'Error', description, code, err_msg: description, err_code: code };
 }

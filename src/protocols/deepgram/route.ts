@@ -63,7 +63,7 @@ export function registerDeepgramRoute(app: FastifyInstance, ctx: GatewayContext)
       const id = randomUUID();
       const session = new DeepgramSession(id, socket, ctx, admission.settings, request.log.child({ sessionId: id, protocol: 'deepgram' }));
       session.start();
-      ctx.admission.adopt(session, 'deepgram', admission.release);
+      ctx.admission.adopt(session.socket, 'deepgram', admission.release);
     },
   });
 }

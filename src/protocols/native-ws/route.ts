@@ -16,8 +16,8 @@ import { NATIVE_WS_PATH } from '../../gateway/route-paths.ts';
 import type { GatewayContext } from '../../gateway/context.ts';
 import { sendError } from '../../gateway/http-errors.ts';
 import { parseQueryDefaults } from './messages.ts';
-import { WsSession } from './session.ts';
-import type { Settings } from '../../gateway/turn/turn.ts';
+import { WsSession, type Settings } from './session.ts';
+
 
 const kRelease = Symbol('releaseConnectionSlot');
 
@@ -51,7 +51,7 @@ export function registerWsRoute(app: FastifyInstance, ctx: GatewayContext): void
       const settings: Settings = { voice: query.voice ?? DEFAULT_VOICE, speed: query.speed ?? 1, format: query.format ?? 'pcm_s16le' };
       const session = new WsSession(id, socket, ctx, settings, log);
       session.start(query.rejects);
-      ctx.admission.adopt(session, 'v1', release);
+      ctx.admission.adopt(session.socket, 'v1', release);
     },
   });
 }

@@ -1,0 +1,60 @@
+/**
+ * What a turn hands the protocol that renders it: audio, a skipped chunk, the end with its
+ * summary. Protocol-neutral: codes come from the error catalogue, audio is float PCM at
+ * OUTPUT_SAMPLE_RATE, and each protocol builds its own frames from these.
+ */
+import type { ErrorCode } from '../../errors.ts';
+import type { ChunkFailure } from '../../pipeline/turn-pipeline.ts';
+import type { Turn } from './turn.ts';
+
+export interface VoiceSettings {
+  voice: string;
+  speed: number;
+}
+
+export interface TurnAudio<R> {
+  index: number;
+  /** The phrase this audio speaks. */
+  text: string;
+  /** Mono float PCM at OUTPUT_SAMPLE_RATE. */
+  pcm: Float32Array;
+  synthMs: number;
+  queueMs: number;
+  /** How the protocol asked this chunk to be rendered when it was queued. */
+  render: R;
+}
+
+export interface TurnChunkFailed {
+  index: number;
+  /** What a client is told: the chunk timed out, or failed for any other reason. */
+  code: 'tts_chunk_timeout' | 'tts_chunk_failed';
+  /** Why, as the pool or router reported it (overloaded, inference_error...). */
+  cause: ErrorCode;
+  message: string;
+}
+
+export interface TurnDone {
+  chunks: number;
+  failed: number;
+  /** Every chunk failed (and there was at least one). */
+  allFailed: boolean;
+  audioMs: number;
+  /** From the turn's first text to its first audio handed on; null when none was. */
+  firstAudioMs: number | null;
+}
+
+export interface TurnEvents<R> {
+  audio(turn: Turn<R>, audio: TurnAudio<R>): void;
+  chunkFailed(turn: Turn<R>, failure: TurnChunkFailed): void;
+  /** The last event of a turn that was not cancelled. */
+  done(turn: Turn<R>, done: TurnDone): void;
+  /** The pipeline itself failed (a bug): the turn is cancelled and says so here. */
+  broken?(turn: Turn<R>, err: unknown): void;
+}
+
+export function chunkFailedEvent(f: ChunkFailure): TurnChunkFailed {
+  const cause = f.error.code;
+  const code = cause === 'tts_chunk_timeout' ? 'tts_chunk_timeout' : 'tts_chunk_failed';
+  const message = cause === 'overloaded' ? 'the host was overloaded; the chunk was skipped' : `chunk ${f.index} failed and was skipped`;
+  return { index: f.index, code, cause, message };
+}
