@@ -1,34 +1,64 @@
 /**
- * The host's error catalogue: one stable, machine-readable code per failure.
+ * The host's error catalogue: one stable, machine-readable code per failure, and every
+ * fact about it that a wire format or a decision needs. Nothing else decides these:
  *
- * Wire codes are those of ws-v1.md (WebSocket) and the `code` of OpenAI-style error
- * bodies (HTTP). Tests assert on `code`, never on message text.
+ *   status       the HTTP status (OpenAI-style bodies; a route may override it, e.g. 503
+ *                for tts_all_failed when every failure was retryable)
+ *   recoverable  ws-v1's `error.recoverable`: the session goes on after it
+ *   retryable    the same request may succeed later (capacity or lifecycle, not content)
+ *   failsOver    the router tries the upstream provider after a local failure with it
+ *   breaker      a local failure with it counts towards the router's breaker (a fault of
+ *                the provider, not the caller's mistake nor a full queue)
+ *   doc          what it means, for people; README and docs/ say more
+ *
+ * Wire codes are those of ws-v1.md (WebSocket), the `code` of OpenAI-style error bodies
+ * (HTTP) and of Deepgram Warning/Error frames. Tests assert on `code`, never on message
+ * text; test/unit/error-catalogue.test.ts checks every code is documented and used.
  */
 
+interface ErrorInfo {
+  status: number;
+  recoverable: boolean;
+  retryable: boolean;
+  failsOver: boolean;
+  breaker: boolean;
+  doc: string;
+}
+
+const caller = { recoverable: true, retryable: false, failsOver: false, breaker: false } as const;
+const fault = { recoverable: true, retryable: false, failsOver: true, breaker: true } as const;
+
 export const ERROR_CATALOGUE = {
-  bad_message: { status: 400, recoverable: true },
-  invalid_request: { status: 400, recoverable: true },
-  invalid_voice: { status: 400, recoverable: true },
-  invalid_speed: { status: 400, recoverable: true },
-  invalid_format: { status: 400, recoverable: true },
-  empty_text: { status: 400, recoverable: true },
-  text_too_long: { status: 413, recoverable: true },
-  unauthorized: { status: 401, recoverable: false },
-  tts_chunk_failed: { status: 500, recoverable: true },
-  tts_chunk_timeout: { status: 504, recoverable: true },
-  tts_all_failed: { status: 500, recoverable: true },
-  inference_error: { status: 500, recoverable: true },
-  overloaded: { status: 503, recoverable: true },
-  rate_limited: { status: 429, recoverable: false },
-  not_ready: { status: 503, recoverable: true },
-  unavailable: { status: 503, recoverable: true },
-  cancelled: { status: 499, recoverable: true },
-  shutting_down: { status: 503, recoverable: false },
-  model_load_failed: { status: 500, recoverable: false },
-  internal: { status: 500, recoverable: false },
-} as const satisfies Record<string, { status: number; recoverable: boolean }>;
+  bad_message: { status: 400, ...caller, doc: 'a client frame that is not JSON, not an object, of an unknown type, binary, or with a field of the wrong type' },
+  invalid_request: { status: 400, ...caller, doc: 'an HTTP request the host cannot take: bad or empty body, unknown route, a missing WebSocket upgrade' },
+  invalid_voice: { status: 400, ...caller, doc: 'a voice the host does not have' },
+  invalid_speed: { status: 400, ...caller, doc: 'a speed outside the accepted range, or not a number' },
+  invalid_format: { status: 400, ...caller, doc: 'an audio format or encoding the host does not produce' },
+  empty_text: { status: 400, ...caller, doc: 'input with nothing to speak' },
+  text_too_long: { status: 413, ...caller, failsOver: true, doc: 'a turn or input over the host limit, or a chunk over the model limit (the upstream may still take it)' },
+  unauthorized: { status: 401, ...caller, recoverable: false, doc: 'a missing or wrong API key (KOKORO_API_KEY)' },
+  tts_chunk_failed: { status: 500, ...fault, doc: 'a chunk failed on every try and was skipped' },
+  tts_chunk_timeout: { status: 504, ...fault, doc: 'a chunk passed its time limit on every try and was skipped' },
+  tts_all_failed: { status: 500, ...fault, failsOver: false, breaker: false, doc: 'every chunk of a turn or request failed' },
+  inference_error: { status: 500, ...fault, doc: 'the model refused or failed on a chunk' },
+  overloaded: { status: 503, recoverable: true, retryable: true, failsOver: true, breaker: false, doc: 'the synthesis queue or a per-session limit is full; nothing of the request was queued' },
+  rate_limited: { status: 429, recoverable: false, retryable: true, failsOver: false, breaker: false, doc: 'a WebSocket client sent faster than its rate limit (KOKORO_WS_MESSAGES_PER_SECOND, KOKORO_WS_TEXT_CHARS_PER_SECOND); the socket closes with 1008' },
+  not_ready: { status: 503, ...fault, retryable: true, doc: 'the pool has not finished warming up' },
+  unavailable: { status: 503, ...fault, retryable: true, doc: 'no worker can take work (every worker is stuck)' },
+  cancelled: { status: 499, ...caller, doc: 'the client cancelled, or went away' },
+  shutting_down: { status: 503, recoverable: false, retryable: true, failsOver: false, breaker: false, doc: 'the host is stopping: in-flight work finishes within the grace period, nothing new is taken' },
+  model_load_failed: { status: 500, ...fault, recoverable: false, doc: 'the model could not be loaded' },
+  internal: { status: 500, ...fault, recoverable: false, doc: 'a bug: the message says nothing more, the logs do' },
+} as const satisfies Record<string, ErrorInfo>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+export const ERROR_CODES = Object.keys(ERROR_CATALOGUE) as ErrorCode[];
+
+/** "Try again later" rather than "this input broke". */
+export function isRetryable(code: ErrorCode): boolean {
+  return ERROR_CATALOGUE[code].retryable;
+}
 
 export class TtsError extends Error {
   readonly code: ErrorCode;

@@ -7,7 +7,8 @@
  *   breaker half-open  one request probes local (then upstream on a fault); the rest go upstream first
  *
  * Which local errors do what (the caller's mistakes must neither trip the breaker nor
- * be "fixed" by another provider, and a shutdown is not a fault):
+ * be "fixed" by another provider, and a shutdown is not a fault), as the catalogue's
+ * `failsOver` and `breaker` flags say (src/errors.ts):
  *
  *   | code                                              | fail over | counts for the breaker |
  *   |---------------------------------------------------|-----------|------------------------|
@@ -23,20 +24,13 @@
  * When both providers fail, the chunk fails with the LOCAL error's code (the upstream's
  * message is appended), so callers see the same codes with or without a fallback.
  */
-import { TtsError, toTtsError, type ErrorCode } from '../errors.ts';
+import { ERROR_CATALOGUE, ERROR_CODES, TtsError, toTtsError, type ErrorCode } from '../errors.ts';
 import { CircuitBreaker, type BreakerState } from './breaker.ts';
 import type { SynthesizeRequest, SynthesizedAudio, Synthesizer } from './types.ts';
 
-export const BREAKER_COUNTED: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
-  'tts_chunk_failed',
-  'tts_chunk_timeout',
-  'inference_error',
-  'internal',
-  'unavailable',
-  'not_ready',
-  'model_load_failed',
-]);
-export const FAILS_OVER: ReadonlySet<ErrorCode> = new Set<ErrorCode>([...BREAKER_COUNTED, 'overloaded', 'text_too_long']);
+/** Codes whose local failure counts towards the breaker, and those that try the upstream: the catalogue's flags. */
+export const BREAKER_COUNTED: ReadonlySet<ErrorCode> = new Set(ERROR_CODES.filter((c) => ERROR_CATALOGUE[c].breaker));
+export const FAILS_OVER: ReadonlySet<ErrorCode> = new Set(ERROR_CODES.filter((c) => ERROR_CATALOGUE[c].failsOver));
 
 export interface RouterOptions {
   local: Synthesizer;
