@@ -104,6 +104,9 @@ const SPEC = {
   breakerCooldownMs: { env: 'KOKORO_BREAKER_COOLDOWN_MS', kind: 'int', min: 100, default: 30000 },
 } as const satisfies Record<string, OptionSpec>;
 
+/** Every environment variable the host reads (test/unit/docs-catalogue.test.ts: each is in the README). */
+export const CONFIG_ENV_KEYS: readonly string[] = Object.values(SPEC).map((s) => s.env);
+
 type Spec = typeof SPEC;
 type ValueOf<S extends { kind: Kind }> = S['kind'] extends 'int' | 'number' ? number : S['kind'] extends 'bool' ? boolean : string;
 type Raw = {

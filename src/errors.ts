@@ -43,7 +43,6 @@ export const ERROR_CATALOGUE = {
   inference_error: { status: 500, ...fault, doc: 'the model refused or failed on a chunk' },
   overloaded: { status: 503, recoverable: true, retryable: true, failsOver: true, breaker: false, doc: 'the synthesis queue or a per-session limit is full; nothing of the request was queued' },
   rate_limited: { status: 429, recoverable: false, retryable: true, failsOver: false, breaker: false, doc: 'a WebSocket client sent faster than its rate limit (KOKORO_WS_MESSAGES_PER_SECOND, KOKORO_WS_TEXT_CHARS_PER_SECOND); the socket closes with 1008' },
-  not_ready: { status: 503, ...fault, retryable: true, doc: 'the pool has not finished warming up' },
   unavailable: { status: 503, ...fault, retryable: true, doc: 'no worker can take work (every worker is stuck)' },
   cancelled: { status: 499, ...caller, doc: 'the client cancelled, or went away' },
   shutting_down: { status: 503, recoverable: false, retryable: true, failsOver: false, breaker: false, doc: 'the host is stopping: in-flight work finishes within the grace period, nothing new is taken' },

@@ -14,7 +14,7 @@
  *   |---------------------------------------------------|-----------|------------------------|
  *   | tts_chunk_failed, tts_chunk_timeout,              | yes       | yes                    |
  *   | inference_error, internal, unavailable,           |           |                        |
- *   | not_ready, model_load_failed                      |           |                        |
+ *   | model_load_failed                                 |           |                        |
  *   | overloaded (a full queue: capacity, not a fault), | yes       | no                     |
  *   | text_too_long (content the local model refused)   |           |                        |
  *   | invalid_voice, invalid_speed, empty_text,         | no        | no                     |
