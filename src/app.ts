@@ -19,7 +19,7 @@ import { Lifecycle } from './gateway/lifecycle.ts';
 import { registerMetricsRoutes } from './gateway/metrics-route.ts';
 import { DEEPGRAM_PATH, NATIVE_WS_PATH, UNAUTHENTICATED_PATHS } from './gateway/route-paths.ts';
 import { WsAdmission } from './gateway/socket/admission.ts';
-import { logRouterPlan, synthesizerFor } from './gateway/synthesizer.ts';
+import { logRouterPlan, synthesizerFor } from './synth/synthesizer.ts';
 import { registerVoicesRoutes } from './gateway/voices-route.ts';
 import { loggerOptions } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';

@@ -4,10 +4,10 @@
  */
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config.ts';
-import type { SynthPoolHandle } from '../synth/pool-types.ts';
-import { createRouter } from '../synth/router.ts';
-import type { Synthesizer } from '../synth/types.ts';
-import { UpstreamSpeechProvider } from '../synth/upstream.ts';
+import type { SynthPoolHandle } from './pool-types.ts';
+import { createRouter } from './router.ts';
+import type { Synthesizer } from './types.ts';
+import { UpstreamSpeechProvider } from './upstream.ts';
 
 export function synthesizerFor(config: Config, pool: SynthPoolHandle, log: FastifyBaseLogger): { synth: Synthesizer; routerState?: () => unknown } {
   if (config.fallbackUrl === undefined) return { synth: pool };
