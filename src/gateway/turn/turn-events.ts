@@ -7,6 +7,9 @@ import type { ErrorCode } from '../../errors.ts';
 import type { ChunkFailure } from '../../pipeline/turn-pipeline.ts';
 import type { Turn } from './turn.ts';
 
+/** The speeds Kokoro sounds right at, whatever protocol asks (OpenAI's wider range is clamped into it). */
+export const KOKORO_SPEED_RANGE = [0.5, 2] as const;
+
 export interface VoiceSettings {
   voice: string;
   speed: number;

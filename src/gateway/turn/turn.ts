@@ -24,6 +24,7 @@ import { atOutputRate, samplesToMs } from './audio-out.ts';
 import { chunkerFor } from './chunking.ts';
 import { chunkFailedEvent, type TurnEvents, type VoiceSettings } from './turn-events.ts';
 
+export { KOKORO_SPEED_RANGE } from './turn-events.ts';
 export type { TurnAudio, TurnChunkFailed, TurnDone, TurnEvents, VoiceSettings } from './turn-events.ts';
 
 /** Per-message voice/speed (ws-v1 `speak`); chunks without them follow the turn's defaults until dispatched. */

@@ -8,7 +8,7 @@
 import type { ErrorCode } from '../../errors.ts';
 import { DEFAULT_VOICE } from '../../shared/voices.ts';
 import { resolveModel } from './aura-voices.ts';
-import { WS_SPEED_RANGE } from '../native-ws/messages.ts';
+import { KOKORO_SPEED_RANGE } from '../../gateway/turn/turn.ts';
 
 export const DEEPGRAM_ENCODINGS = ['linear16', 'mulaw', 'alaw'] as const;
 export type DeepgramEncoding = (typeof DEEPGRAM_ENCODINGS)[number];
@@ -70,8 +70,8 @@ export function parseDeepgramQuery(query: Record<string, unknown>): QueryResult 
   let pace = 1;
   if (speed !== undefined) {
     const n = typeof speed === 'string' && speed.trim() !== '' ? Number(speed) : NaN;
-    if (!Number.isFinite(n) || n < WS_SPEED_RANGE[0] || n > WS_SPEED_RANGE[1]) {
-      return fault('invalid_speed', 'speed', `speed must be a number between ${WS_SPEED_RANGE[0]} and ${WS_SPEED_RANGE[1]}`);
+    if (!Number.isFinite(n) || n < KOKORO_SPEED_RANGE[0] || n > KOKORO_SPEED_RANGE[1]) {
+      return fault('invalid_speed', 'speed', `speed must be a number between ${KOKORO_SPEED_RANGE[0]} and ${KOKORO_SPEED_RANGE[1]}`);
     }
     pace = n;
   }

@@ -4,11 +4,11 @@
  * invalid_voice, invalid_speed, invalid_format. Unknown fields are ignored: the protocol
  * grows by optional fields, and an old host must not reject a newer client.
  */
+import { KOKORO_SPEED_RANGE } from '../../gateway/turn/turn.ts';
 import { resolveVoiceName } from '../../shared/voices.ts';
 
 export const WS_FORMATS = ['pcm_s16le', 'f32le'] as const;
 export type WsFormat = (typeof WS_FORMATS)[number];
-export const WS_SPEED_RANGE = [0.5, 2] as const;
 /** turn_id is echoed in every frame of its turn; keep it small. */
 const MAX_TURN_ID_LENGTH = 128;
 
@@ -38,8 +38,8 @@ export function checkVoice(value: unknown): string {
 }
 
 export function checkSpeed(value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < WS_SPEED_RANGE[0] || value > WS_SPEED_RANGE[1]) {
-    throw new Reject('invalid_speed', `speed must be a number between ${WS_SPEED_RANGE[0]} and ${WS_SPEED_RANGE[1]}`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < KOKORO_SPEED_RANGE[0] || value > KOKORO_SPEED_RANGE[1]) {
+    throw new Reject('invalid_speed', `speed must be a number between ${KOKORO_SPEED_RANGE[0]} and ${KOKORO_SPEED_RANGE[1]}`);
   }
   return value;
 }

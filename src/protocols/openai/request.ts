@@ -10,9 +10,9 @@ import { DEFAULT_VOICE, resolveVoiceName } from '../../shared/voices.ts';
 import { assertEncodable, SPEECH_FORMATS, type SpeechFormat } from './encoders/index.ts';
 import { ApiError } from '../../gateway/http-errors.ts';
 import { SPEECH_MODELS } from '../../gateway/voices-route.ts';
+import { KOKORO_SPEED_RANGE } from '../../gateway/turn/turn.ts';
 
 export const OPENAI_SPEED_RANGE = [0.25, 4] as const;
-export const KOKORO_SPEED_RANGE = [0.5, 2] as const;
 
 export interface SpeechParams {
   model: string;
