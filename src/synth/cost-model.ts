@@ -4,7 +4,7 @@
  *   computeMs(t) = a + b·t     worker time (phonemize + inference) for t estimated tokens
  *   speechMs(t)  = c·t         audible audio it yields at speed 1 (leading and trailing silence excluded)
  *
- * `t` is the chunker's *estimated* token count (src/shared/token-estimate.ts), not the real
+ * `t` is the chunker's *estimated* token count (src/common/token-estimate.ts), not the real
  * one, because sizes are chosen before the worker has phonemized anything. The intercept
  * `a` is real and large on Kokoro: every chunk carries ~0.8 s of generated silence, so a
  * short chunk costs far more per second of speech than a long one.

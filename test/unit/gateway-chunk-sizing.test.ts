@@ -1,5 +1,5 @@
 /**
- * Turns are cut by the pool's measured cost curve (src/gateway/chunking.ts): on a slow
+ * Turns are cut by the pool's measured cost curve (src/gateway/turn/chunking.ts): on a slow
  * machine the first phrase a WebSocket or HTTP turn synthesizes is short; with
  * KOKORO_CHUNK_SIZING=0, or before the pool has measured anything, the fixed schedule holds.
  */

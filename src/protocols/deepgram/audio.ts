@@ -3,7 +3,7 @@
  * the session's rate and encoded as raw linear16 (s16le), mu-law or A-law bytes, cut into
  * frames small enough for every client.
  *
- * Resampling is `resample()` of src/shared/audio.ts (windowed sinc, cut-off below the new
+ * Resampling is `resample()` of src/common/audio.ts (windowed sinc, cut-off below the new
  * Nyquist), chunk by chunk: each chunk is a phrase that starts and ends in near-silence,
  * so no state is carried across chunks and a chunk's length is exact (round(n * to / from)).
  * libsamplerate-js was measured and not used: its create() is asynchronous and builds a

@@ -5,7 +5,7 @@
  *
  * Refusals happen before the handshake, as plain HTTP, the way Deepgram refuses: 400 for
  * a bad query (with Deepgram's `dg-error` header), 401 from auth, 503 while shutting down
- * or at the host-wide connection cap it shares with the native route (ws-admission.ts).
+ * or at the host-wide connection cap it shares with the native route (src/gateway/socket/admission.ts).
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';

@@ -2,7 +2,7 @@
  * GET /v1/tts/ws: the native streaming protocol (ws-v1.md).
  *
  * Admission (401 from auth, 503 while shutting down or at the host-wide connection cap)
- * happens before the handshake, as plain HTTP: see ws-admission.ts.
+ * happens before the handshake, as plain HTTP: see src/gateway/socket/admission.ts.
  *
  * Query defaults (voice, speed, format) that are invalid do not fail the upgrade: the
  * session opens with the built-in default for that field, `ready` reports what is in
