@@ -7,8 +7,8 @@
  * PORT=9000 is `--port 9000`. Flags win over the environment.
  */
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { isAbsolute, resolve } from 'node:path';
+import { projectRootOf } from './runtime/paths.ts';
 
 type Kind = 'int' | 'number' | 'bool' | 'string' | 'url' | 'level';
 
@@ -20,8 +20,7 @@ interface OptionSpec {
   default?: number | boolean | string;
 }
 
-/** Project root: two levels up from src/config.ts and from dist/src/config.js alike. */
-const ROOT = fileURLToPath(new URL(import.meta.url.includes('/dist/') ? '../../' : '../', import.meta.url));
+const ROOT = projectRootOf(import.meta.url);
 
 export const DEFAULT_MODEL_CANDIDATES = [
   'models/kokoro/model_quantized.onnx',
@@ -202,7 +201,8 @@ function parseValue(key: string, spec: OptionSpec, raw: string, problems: string
 /** Resolve the model: KOKORO_MODEL wins; otherwise the first default location that exists. */
 export function resolveModelPath(explicit: string | undefined, rootDir: string = ROOT): string {
   if (explicit !== undefined && explicit !== '') {
-    return explicit.startsWith('/') ? explicit : new URL(explicit, `file://${process.cwd()}/`).pathname;
+    // resolve(), not a file: URL's pathname, which would turn a space into %20.
+    return isAbsolute(explicit) ? explicit : resolve(process.cwd(), explicit);
   }
   for (const candidate of DEFAULT_MODEL_CANDIDATES) {
     const abs = `${rootDir}${candidate}`;

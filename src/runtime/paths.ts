@@ -14,8 +14,22 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** Project root: two levels up from src/runtime/ and three from dist/src/runtime/ (as config.ts does). */
-export const PROJECT_ROOT = fileURLToPath(new URL(import.meta.url.includes('/dist/') ? '../../../' : '../../', import.meta.url));
+/**
+ * The project root seen from a module: the nearest directory above it that holds
+ * package.json, from src/ and dist/src/ alike (a substring test for "/dist/" would be
+ * fooled by a checkout that lives under a directory of that name). With a trailing slash.
+ */
+export function projectRootOf(moduleUrl: string): string {
+  let dir = dirname(fileURLToPath(moduleUrl));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error(`no package.json above ${fileURLToPath(moduleUrl)}`);
+    dir = up;
+  }
+  return `${dir}/`;
+}
+
+export const PROJECT_ROOT = projectRootOf(import.meta.url);
 
 export const BINDING_DIR = 'bin/napi-v6/linux/x64';
 export const BINDING_FILE = `${BINDING_DIR}/onnxruntime_binding.node`;
