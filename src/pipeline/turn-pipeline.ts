@@ -20,13 +20,9 @@
  * it fires, every undelivered chunk fails with tts_chunk_timeout and the turn completes
  * even if the gate is still closed.
  *
- * A generation counter makes cancel() and reset() final: results of earlier generations
- * are dropped, never emitted late. Choices for the ends of a turn:
- *   - cancel() emits 'cancelled' (not 'done'); a pending or later finish() resolves with
- *     the summary so far (`ended: 'cancelled'`). Cancel after 'done' does nothing.
- *   - reset() settles a pending finish() at once with the summary so far (`ended: 'reset'`)
- *     rather than leaving it pending forever; nothing of the old generation resolves or
- *     emits afterwards, and the pipeline is as constructed (indices restart at 0).
+ * A generation counter makes cancel() final: results of earlier generations are dropped,
+ * never emitted late. cancel() emits 'cancelled' (not 'done'); a pending or later finish()
+ * resolves with the summary so far (`ended: 'cancelled'`). Cancel after 'done' does nothing.
  */
 import { EventEmitter } from 'node:events';
 import { TtsError } from '../errors.ts';
@@ -65,7 +61,7 @@ export class TurnPipeline extends EventEmitter {
   readonly #opts: TurnPipelineOptions;
   #voice: string;
   #speed: number;
-  #startedAt: number;
+  readonly #startedAt: number;
   #gen = 0;
   #state: State = 'open';
   #received = 0;
@@ -116,20 +112,20 @@ export class TurnPipeline extends EventEmitter {
   }
 
   /**
-   * Queue chunk `index` (0, 1, 2… in order: a gap would stall ordered delivery, so one is
-   * refused). Ignored after cancel(); refused after finish().
+   * Queue the turn's next chunk; returns its index (0, 1, 2… in the order given), or -1
+   * when it is ignored after cancel(). Refused after finish().
    */
-  processChunk(text: string, index: number, turnId: string, overrides?: { voice?: string; speed?: number }): void {
-    if (this.#state === 'cancelled') return;
-    if (turnId !== this.turnId) throw new TtsError('internal', `chunk of turn ${turnId} given to turn ${this.turnId}`);
+  processChunk(text: string, overrides?: { voice?: string; speed?: number }): number {
+    if (this.#state === 'cancelled') return -1;
+    const index = this.#received;
     if (this.#state !== 'open') throw new TtsError('internal', `turn ${this.turnId} is finished; chunk ${index} refused`);
-    if (index !== this.#received) throw new TtsError('internal', `turn ${this.turnId} expected chunk ${this.#received}, got ${index}`);
     this.#received++;
     this.#pending.push({ index, text, ...overrides });
     this.#pump();
+    return index;
   }
 
-  /** Resolves when every chunk is delivered or failed (after 'done'), or at cancel()/reset(). */
+  /** Resolves when every chunk is delivered or failed (after 'done'), or at cancel(). */
   finish(): Promise<TurnSummary> {
     if (this.#finish !== undefined) return this.#finish.promise;
     let resolve!: (summary: TurnSummary) => void;
@@ -160,28 +156,6 @@ export class TurnPipeline extends EventEmitter {
     this.emit('cancelled', { turnId: this.turnId, lastIndex: this.#lastDelivered });
   }
 
-  /** Back to as constructed; a pending finish() resolves now with `ended: 'reset'`. */
-  reset(): void {
-    const finish = this.#finish;
-    const summary = this.#summary('reset');
-    this.#dropWork();
-    this.#state = 'open';
-    this.#received = 0;
-    this.#dispatched = 0;
-    this.#next = 0;
-    this.#failed = 0;
-    this.#audioMs = 0;
-    this.#firstAudioMs = null;
-    this.#lastDelivered = -1;
-    this.#nextLead = undefined;
-    this.#deliveryOpen = true;
-    this.#paused = false;
-    this.#forced = false;
-    this.#finish = undefined;
-    this.#startedAt = performance.now();
-    finish?.resolve(summary);
-  }
-
   /** A later turn may synthesize early but holds its audio (and errors) until opened. */
   setDeliveryOpen(open: boolean): void {
     this.#deliveryOpen = open;
@@ -210,8 +184,8 @@ export class TurnPipeline extends EventEmitter {
     this.#outcomes.clear();
     clearTimeout(this.#safety);
     this.#safety = undefined;
-    // A listener may cancel or reset from inside an emit and then start over: the
-    // interrupted pump stops on the generation check, so the next one must be free to run.
+    // A listener may cancel from inside an emit: the interrupted pump stops on the
+    // generation check, and nothing of this generation runs again.
     this.#pumping = false;
     this.#pumpAgain = false;
   }
@@ -338,7 +312,7 @@ export class TurnPipeline extends EventEmitter {
     this.#safety = undefined;
     const summary = this.#summary('done');
     this.#opts.metrics?.turnTotal.observe((performance.now() - this.#startedAt) / 1000);
-    // Resolved first: awaiters still run after these events, and a listener's reset() cannot pre-empt it.
+    // Resolved first: awaiters still run after these events, whatever a listener does.
     this.#finish?.resolve(summary);
     this.emit('done', summary);
   }

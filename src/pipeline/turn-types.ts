@@ -33,8 +33,8 @@ export interface TurnSummary {
   allFailed: boolean;
   audioMs: number;
   firstAudioMs: number | null;
-  /** How the turn ended: every chunk settled, cancel(), or reset(). */
-  ended: 'done' | 'cancelled' | 'reset';
+  /** How the turn ended: every chunk settled, or cancel(). */
+  ended: 'done' | 'cancelled';
 }
 
 export interface TurnPipelineOptions {

@@ -24,7 +24,7 @@ t.test('a turn on the genuine model: first lead, gaps by boundary, only silence 
   const audio: ChunkAudio[] = [];
   pipeline.on('audio', (a: ChunkAudio) => audio.push(a));
   const chunks = ['Hello there, this is a story', 'of small improvements,', 'and the first sentence ends here.', 'Then another one begins.'];
-  chunks.forEach((text, index) => pipeline.processChunk(text, index, 'joins'));
+  chunks.forEach((text) => pipeline.processChunk(text));
   const summary = await pipeline.finish();
   t.equal(summary.failed, 0);
   t.equal(audio.length, chunks.length);

@@ -97,7 +97,7 @@ t.test('the pipeline trims in delivery order, across a failed chunk, and restart
   const audio: ChunkAudio[] = [];
   pipeline.on('audio', (a: ChunkAudio) => audio.push(a));
   pipeline.on('error', () => undefined);
-  texts.forEach((text, index) => pipeline.processChunk(text, index, 'turn'));
+  texts.forEach((text) => pipeline.processChunk(text));
   await pipeline.finish();
   t.equal(audio.length, 2);
   t.equal(measureSilence(audio[0]!.pcm).lead, msToSamples(40, RATE), 'first audio: 40 ms of lead');

@@ -49,8 +49,9 @@ function setup(opts: Partial<TurnPipelineOptions> = {}, turnId = 'turn-1') {
     rec.events.push(`error:${f.index}:${f.error.code}`);
     rec.errors.push(f);
   });
-  pipeline.on('all_failed', () => rec.events.push('all_failed'));
   pipeline.on('done', (s: TurnSummary) => {
+    // The summary says whether every chunk failed; recorded as its own step before 'done'.
+    if (s.allFailed) rec.events.push('all_failed');
     rec.events.push('done');
     rec.done.push(s);
   });
@@ -61,13 +62,13 @@ function setup(opts: Partial<TurnPipelineOptions> = {}, turnId = 'turn-1') {
 /** Lets settled promises' callbacks run (microtasks and one macrotask). */
 const flush = () => nextMacrotask();
 
-function feed(pipeline: TurnPipeline, n: number, turnId = 'turn-1') {
-  for (let i = 0; i < n; i++) pipeline.processChunk(`chunk ${i}`, i, turnId);
+function feed(pipeline: TurnPipeline, n: number) {
+  for (let i = 0; i < n; i++) pipeline.processChunk(`chunk ${i}`);
 }
 
 t.test('single chunk: audio, done, summary', async (t) => {
   const { synth, pipeline, rec } = setup({ startedAt: performance.now() - 50 });
-  pipeline.processChunk('Hello.', 0, 'turn-1');
+  pipeline.processChunk('Hello.');
   t.equal(synth.calls.length, 1);
   t.same(synth.calls[0]!.req, { text: 'Hello.', voice: 'af_heart', speed: 1, owner: 'conn-1', signal: synth.calls[0]!.req.signal, urgent: true });
   const done = pipeline.finish();
@@ -129,55 +130,9 @@ t.test('a cancelled pipeline ignores new chunks', async (t) => {
   const { synth, pipeline, rec } = setup();
   pipeline.cancel();
   t.same(rec.events, ['cancelled:-1']);
-  pipeline.processChunk('late', 0, 'turn-1');
+  t.equal(pipeline.processChunk('late'), -1, 'ignored: no index');
   t.equal(synth.calls.length, 0);
   t.equal(pipeline.inFlight, 0);
-});
-
-t.test('reset clears state and drops the old generation', async (t) => {
-  const { synth, pipeline, rec } = setup();
-  feed(pipeline, 2);
-  synth.call('chunk 0').resolve();
-  await flush();
-  pipeline.reset();
-  t.equal(pipeline.lastDeliveredIndex, -1);
-  t.equal(pipeline.inFlight, 0);
-  t.ok(synth.call('chunk 1').aborted);
-  synth.call('chunk 1').resolve();
-  await flush();
-  t.same(rec.events, ['audio:0'], 'the old chunk 1 is never emitted');
-  pipeline.processChunk('fresh', 0, 'turn-1');
-  const done = pipeline.finish();
-  synth.call('fresh').resolve();
-  const summary = await done;
-  t.same(rec.events, ['audio:0', 'audio:0', 'done']);
-  t.same({ chunks: summary.chunks, failed: summary.failed, ended: summary.ended }, { chunks: 1, failed: 0, ended: 'done' });
-});
-
-t.test('reset during finish() leaves no stale resolution', async (t) => {
-  const { synth, pipeline, rec } = setup();
-  feed(pipeline, 2);
-  const first = pipeline.finish();
-  pipeline.reset();
-  const old = await first;
-  t.equal(old.ended, 'reset', 'the old finish() settles at reset, not later');
-  pipeline.processChunk('new 0', 0, 'turn-1');
-  let resolved = false;
-  const second = pipeline.finish().then((s) => {
-    resolved = true;
-    return s;
-  });
-  t.not(second, first);
-  // The old generation completing must not resolve the new finish().
-  synth.call('chunk 0').resolve();
-  synth.call('chunk 1').resolve();
-  await flush();
-  t.equal(resolved, false);
-  t.same(rec.events, []);
-  synth.call('new 0').resolve();
-  const s = await second;
-  t.same([s.chunks, s.ended], [1, 'done']);
-  t.same(rec.events, ['audio:0', 'done']);
 });
 
 t.test('a failure emits an error event and is tracked', async (t) => {
@@ -206,7 +161,7 @@ t.test('a rejection that is not a TtsError becomes tts_chunk_failed; a synchrono
   const p = new TurnPipeline('t2', { synth: throwing, owner: 'o', voice: 'v', speed: 1, maxInFlight: 1, drainSafetyMs: 1000 });
   const codes: string[] = [];
   p.on('error', (f: ChunkFailure) => codes.push(f.error.code));
-  p.processChunk('x', 0, 't2');
+  p.processChunk('x');
   const s = await p.finish();
   t.same(codes, ['tts_chunk_failed']);
   t.equal(s.failed, 1);
@@ -227,7 +182,7 @@ t.test('a failed chunk is skipped: 0 and 2 delivered, the next goes out at once'
   t.equal(pipeline.lastDeliveredIndex, 2);
 });
 
-t.test('all chunks failed: all_failed then done; the turn completes at once', async (t) => {
+t.test('all chunks failed: done says allFailed; the turn completes at once', async (t) => {
   const { synth, pipeline, rec } = setup();
   feed(pipeline, 3);
   const done = pipeline.finish();
@@ -394,10 +349,10 @@ t.test('a turn with a closed gate does not finish before it is opened', async (t
 
 t.test('pauseDispatch stops new dispatches; resumeDispatch restarts them', async (t) => {
   const { synth, pipeline, rec } = setup({ maxInFlight: 3 });
-  pipeline.processChunk('chunk 0', 0, 'turn-1');
+  pipeline.processChunk('chunk 0');
   pipeline.pauseDispatch();
-  pipeline.processChunk('chunk 1', 1, 'turn-1');
-  pipeline.processChunk('chunk 2', 2, 'turn-1');
+  pipeline.processChunk('chunk 1');
+  pipeline.processChunk('chunk 2');
   t.equal(synth.calls.length, 1, 'only the chunk dispatched before the pause');
   synth.call('chunk 0').resolve();
   await flush();
@@ -409,8 +364,8 @@ t.test('pauseDispatch stops new dispatches; resumeDispatch restarts them', async
 
 t.test('per-chunk overrides and setDefaults apply at dispatch', async (t) => {
   const { synth, pipeline } = setup({ maxInFlight: 1 });
-  pipeline.processChunk('a', 0, 'turn-1', { voice: 'am_adam', speed: 1.5 });
-  pipeline.processChunk('b', 1, 'turn-1');
+  pipeline.processChunk('a', { voice: 'am_adam', speed: 1.5 });
+  pipeline.processChunk('b');
   pipeline.setDefaults({ voice: 'bf_emma', speed: 0.8 });
   synth.call('a').resolve();
   await flush();
@@ -418,14 +373,11 @@ t.test('per-chunk overrides and setDefaults apply at dispatch', async (t) => {
   t.same([synth.call('b').req.voice, synth.call('b').req.speed], ['bf_emma', 0.8], 'defaults changed before b was dispatched');
 });
 
-t.test('bad calls are refused with internal', async (t) => {
+t.test('chunks are numbered in the order given; bad calls are refused with internal', async (t) => {
   const { pipeline } = setup();
-  t.throws(() => pipeline.processChunk('x', 0, 'other-turn'), { code: 'internal' }, 'another turn');
-  t.throws(() => pipeline.processChunk('x', 1, 'turn-1'), { code: 'internal' }, 'a gap in indices');
-  pipeline.processChunk('x', 0, 'turn-1');
-  t.throws(() => pipeline.processChunk('x', 0, 'turn-1'), { code: 'internal' }, 'a repeated index');
+  t.same([pipeline.processChunk('x'), pipeline.processChunk('y'), pipeline.processChunk('z')], [0, 1, 2], 'indices 0, 1, 2');
   void pipeline.finish();
-  t.throws(() => pipeline.processChunk('y', 1, 'turn-1'), { code: 'internal' }, 'after finish()');
+  t.throws(() => pipeline.processChunk('w'), { code: 'internal' }, 'after finish()');
   const synth = new FakeSynth();
   const base = { synth, owner: 'o', voice: 'v', speed: 1, maxInFlight: 1, drainSafetyMs: 1000 };
   t.throws(() => new TurnPipeline('t', { ...base, maxInFlight: 0 }), RangeError);
@@ -437,7 +389,7 @@ t.test('bad calls are refused with internal', async (t) => {
 t.test('without an error listener a failure is skipped, not thrown', async (t) => {
   const synth = new FakeSynth();
   const p = new TurnPipeline('t', { synth, owner: 'o', voice: 'v', speed: 1, maxInFlight: 2, drainSafetyMs: 1000 });
-  p.processChunk('x', 0, 't');
+  p.processChunk('x');
   const done = p.finish();
   synth.calls[0]!.reject(new TtsError('tts_chunk_failed', 'x'));
   t.equal((await done).failed, 1);
@@ -451,24 +403,6 @@ t.test('a listener may cancel from inside an audio event', async (t) => {
   synth.call('chunk 0').resolve();
   await flush();
   t.same(rec.events, ['audio:0', 'cancelled:0'], 'chunk 1 (already done) is not emitted after the cancel');
-});
-
-t.test('a listener may reset and start over from inside an event', async (t) => {
-  const { synth, pipeline, rec } = setup();
-  pipeline.once('audio', () => {
-    pipeline.reset();
-    pipeline.processChunk('again', 0, 'turn-1');
-  });
-  feed(pipeline, 2);
-  synth.call('chunk 1').resolve();
-  synth.call('chunk 0').resolve();
-  await flush();
-  t.ok(synth.calls.some((c) => c.req.text === 'again'), 'the new chunk was dispatched');
-  const done = pipeline.finish();
-  synth.call('again').resolve();
-  await done;
-  t.same(rec.events, ['audio:0', 'audio:0', 'done']);
-  t.equal(rec.audio[1]!.text, 'again');
 });
 
 t.test('metrics: first chunk, turn total, delivered, failed by code', async (t) => {

@@ -93,14 +93,14 @@ export class Turn<R = undefined> {
   append(text: string, render: R, overrides?: Overrides): number {
     this.#chars += text.length;
     const chunks = this.#chunker.push(text);
-    for (const chunk of chunks) this.#submit(chunk.text, chunk.index, render, overrides);
+    for (const chunk of chunks) this.#submit(chunk.text, render, overrides);
     return chunks.length;
   }
 
   /** No more text: the buffered rest becomes the last chunk; `done` follows when all are settled. */
   flush(render: R, overrides?: Overrides): void {
     if (this.#state !== 'open') return;
-    for (const chunk of this.#chunker.flush()) this.#submit(chunk.text, chunk.index, render, overrides);
+    for (const chunk of this.#chunker.flush()) this.#submit(chunk.text, render, overrides);
     this.#state = 'flushed';
     this.#pipeline.finish().catch((err: unknown) => {
       this.#log.error({ err, turnId: this.id }, 'turn pipeline failed');
@@ -145,10 +145,10 @@ export class Turn<R = undefined> {
     this.#pipeline.resumeDispatch();
   }
 
-  #submit(text: string, index: number, render: R, overrides?: Overrides): void {
+  #submit(text: string, render: R, overrides?: Overrides): void {
+    const index = this.#pipeline.processChunk(text, overrides);
     this.#render.set(index, render);
     this.#log.debug({ turnId: this.id, index, chars: text.length }, 'chunk queued');
-    this.#pipeline.processChunk(text, index, this.id, overrides);
   }
 
   #onAudio(a: ChunkAudio): void {
