@@ -35,6 +35,7 @@
  */
 import { estimateWordTokens, isSpeakable } from '../common/token-estimate.ts';
 import type { ChunkSizer } from './chunk-sizer.ts';
+import { AMBIGUOUS_END, CJK_CLAUSE, CJK_SENTENCE, CLAUSE_MARKS, CLOSERS, NEVER_END, OPENERS, RE_UPPER_START, RE_WS, readWord, SENTENCE_MARKS, SOFT_BREAKS, Strength, type Word } from './phrase-marks.ts';
 
 export interface PhraseChunk {
   text: string;
@@ -69,44 +70,6 @@ const FIRST_CLAUSE_MIN_WORDS = 3;
 const MAX_CHUNK_CHARS = 1000;
 const WORD_CACHE_SIZE = 512;
 
-const enum Strength {
-  None = 0,
-  Word = 1,
-  Clause = 2,
-  Sentence = 3,
-}
-
-/** Abbreviations whose period never ends a sentence. */
-const NEVER_END = new Set(
-  ('mr mrs ms mx dr prof rev hon st mt ft sgt capt col gen lt cmdr gov sen rep pres fig figs eq eqs ' +
-    'no nos vol vols ch chap sec pp approx dept vs v e.g i.e cf viz ca').split(' '),
-);
-/** Abbreviations that end a sentence only when a capital letter follows. */
-const AMBIGUOUS_END = new Set('etc inc ltd co corp jr sr bros al llc plc'.split(' '));
-const SENTENCE_MARKS = new Set([...'.!?…']);
-const CLAUSE_MARKS = new Set([...',;:—–…']);
-/** Closing quotes and brackets that belong to the phrase they close. */
-const CLOSERS = new Set([...`"'”’»)]}」』）`]);
-/** CJK punctuation ends a phrase without any space after it. */
-const CJK_SENTENCE = new Set([...'。！？']);
-const CJK_CLAUSE = new Set([...'、，；：']);
-const OPENERS = /^[\s"'“‘«([{「『（]+/u;
-const RE_UPPER_START = /^["'“‘«([{「『（]*\p{Lu}/u;
-const RE_WS = /\s/u;
-/** Inside a giant word, prefer splitting after one of these ("https://a.b/c?d=e"). */
-const SOFT_BREAKS = new Set([...'/\\-_.,:;?&=+#@|~']);
-
-interface Word {
-  start: number;
-  /** End of the word's characters (exclusive). */
-  end: number;
-  /** Start of the next word: after the whitespace gap, or `end` for a CJK break. */
-  next: number;
-  /** Whether the whitespace gap after the word holds a newline. */
-  newline: boolean;
-  complete: boolean;
-}
-
 interface Cut {
   /** The chunk is buffer[0, end); the buffer resumes at `next`. */
   end: number;
@@ -130,8 +93,8 @@ const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
 /**
  * @example
  * const chunker = new PhraseChunker();
- * for await (const token of llm) for (const c of chunker.push(token)) pipeline.processChunk(c.text, c.index, turnId);
- * for (const c of chunker.flush()) pipeline.processChunk(c.text, c.index, turnId);
+ * for await (const token of llm) for (const c of chunker.push(token)) pipeline.processChunk(c.text);
+ * for (const c of chunker.flush()) pipeline.processChunk(c.text);
  */
 export class PhraseChunker {
   readonly #maxTokens: number;
@@ -363,30 +326,4 @@ export class PhraseChunker {
     }
     return Strength.Sentence;
   }
-}
-
-/**
- * The word starting at `pos`: up to whitespace, or just after CJK punctuation (and its
- * closers). It is complete when something follows it, or at the end of the turn.
- */
-function readWord(buf: string, pos: number, final: boolean): Word {
-  let end = pos;
-  let cjkBreak = false;
-  while (end < buf.length && !RE_WS.test(buf[end]!)) {
-    const ch = buf[end]!;
-    end++;
-    if (CJK_SENTENCE.has(ch) || CJK_CLAUSE.has(ch)) {
-      while (end < buf.length && CLOSERS.has(buf[end]!)) end++;
-      cjkBreak = true;
-      break;
-    }
-  }
-  let next = end;
-  let newline = false;
-  while (next < buf.length && RE_WS.test(buf[next]!)) {
-    if (buf[next] === '\n' || buf[next] === '\r') newline = true;
-    next++;
-  }
-  const followed = cjkBreak ? end < buf.length : next > end;
-  return { start: pos, end, next, newline, complete: followed || final };
 }
