@@ -1,7 +1,7 @@
 /**
  * The voice catalogue and voice-mix grammar, shared by both threads.
  *
- * The table mirrors kokoro-js's own voice table (test/voices.test.ts keeps them equal):
+ * The table mirrors kokoro-js's own voice table (test/unit/voices-kokoro.test.ts keeps them equal):
  * those are the voices its phonemizer can speak (American and British English). The
  * main thread keeps a copy so that validating a voice never loads kokoro-js and its
  * runtime onto the event loop's thread.
