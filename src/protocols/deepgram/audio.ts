@@ -29,14 +29,6 @@ function int16(buf: Buffer): Int16Array {
   return copy;
 }
 
-/** Float samples of an f32le payload, viewed in place when aligned. */
-export function float32(payload: Uint8Array): Float32Array {
-  if (payload.byteOffset % 4 === 0) return new Float32Array(payload.buffer, payload.byteOffset, payload.byteLength / 4);
-  const copy = new Float32Array(payload.byteLength / 4);
-  new Uint8Array(copy.buffer).set(payload);
-  return copy;
-}
-
 /** One chunk at OUTPUT_SAMPLE_RATE -> the session's encoded bytes. */
 export function encodeChunk(pcm: Float32Array, encoding: DeepgramEncoding, sampleRate: number): Buffer {
   const at = sampleRate === OUTPUT_SAMPLE_RATE ? pcm : resample(pcm, OUTPUT_SAMPLE_RATE, sampleRate);
