@@ -20,8 +20,8 @@ import { join } from 'node:path';
 import t from 'tap';
 import { runDeadlineMs } from '../../src/synth/pool.ts';
 import { ALLOW_MISSING_TOOLS, freePort, HostProcess } from '../helpers/host-process.ts';
-import { Haproxy, haproxyBinary, type CheckSettings } from './haproxy-process.ts';
-import { LoadRun, Session, type TurnRecord } from './lb-load.ts';
+import { Haproxy, haproxyBinary, type CheckSettings } from '../helpers/haproxy-process.ts';
+import { LoadRun, Session, type TurnRecord } from '../helpers/lb-load.ts';
 
 const binary = haproxyBinary();
 if (binary === undefined) {

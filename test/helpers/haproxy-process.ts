@@ -9,8 +9,8 @@ import { existsSync } from 'node:fs';
 import { once } from 'node:events';
 import { createConnection } from 'node:net';
 import { createInterface } from 'node:readline';
-import { until } from '../helpers/host-process.ts';
-import { ROOT } from '../helpers/paths.ts';
+import { until } from './host-process.ts';
+import { ROOT } from './paths.ts';
 
 export const HAPROXY_CFG = `${ROOT}deploy/compose/haproxy.cfg`;
 
