@@ -22,6 +22,8 @@ const state = {
   turn: null,
   /** Every finished turn's numbers (the tests read them; the page shows the last). */
   history: [],
+  /** Stopped turns whose player has not confirmed yet, by id. */
+  stopping: new Map(),
   pendingMeta: null,
 };
 
@@ -142,18 +144,21 @@ async function audioGraph() {
 }
 
 function onPlayer(m) {
-  const turn = state.turn;
-  if (turn === null || m.turn !== turn.id) return;
+  const turn = state.turn?.id === m.turn ? state.turn : state.stopping.get(m.turn);
+  if (turn === undefined) return;
   if (m.type === 'first') {
     turn.firstAudibleMs = Math.round(performance.now() - turn.startedAt);
   } else if (m.type === 'progress') {
     turn.played = m.played;
-    highlight(turn, (m.played / state.config.sample_rate) * 1000);
+    if (turn === state.turn) highlight(turn, (m.played / state.config.sample_rate) * 1000);
   } else if (m.type === 'underrun') {
     turn.underruns = m.underruns;
   } else if (m.type === 'ended' || m.type === 'stopped') {
-    Object.assign(turn, { played: m.played, audible: m.audible, underruns: m.underruns, outcome: m.type });
     finishTurn(turn);
+    Object.assign(turn, { played: m.played, audible: m.audible, underruns: m.underruns, outcome: m.type });
+    state.stopping.delete(turn.id);
+    state.history.push(turn);
+    void refreshStatus();
   }
   renderSummary(turn);
 }
@@ -269,23 +274,21 @@ function stop() {
   stopPlayback();
 }
 
+/** The player drops its queue and answers 'stopped' (or 'ended', if it just finished) with its totals. */
 function stopPlayback() {
   const turn = state.turn;
+  if (turn === null) return;
+  state.stopping.set(turn.id, turn);
+  finishTurn(turn);
   state.audio?.node.port.postMessage({ type: 'stop' });
-  if (turn !== null && turn.outcome === null) {
-    turn.outcome = 'stopped';
-    finishTurn(turn);
-    renderSummary(turn);
-  }
 }
 
+/** The turn is no longer the one speaking; it joins the history when the player confirms. */
 function finishTurn(turn) {
   if (state.turn !== turn) return;
   state.turn = null;
-  state.history.push(turn);
   $('stop').disabled = true;
   for (const el of document.querySelectorAll('#transcript .current')) el.classList.remove('current');
-  void refreshStatus();
 }
 
 // ---- what the page shows ----------------------------------------------------------------
@@ -419,8 +422,7 @@ async function main() {
 /** For people poking at the page from the console, and for the browser tests. */
 window.kokoroPlayground = {
   history: () => state.history.map(({ words, ...t }) => ({ ...t, chunks: t.chunks.map((c) => ({ ...c })) })),
-  get speaking() {
-    return state.turn !== null;
-  },
+  /** The turn being spoken, or null. */
+  current: () => (state.turn === null ? null : { id: state.turn.id, played: state.turn.played, firstAudibleMs: state.turn.firstAudibleMs, chunks: state.turn.chunks.length }),
   ready: main().catch((err) => showMessage(err.message)),
 };
