@@ -51,6 +51,8 @@ COPY package.json package-lock.json .npmrc ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/.cache/onnxruntime ./.cache/onnxruntime
+# The playground page (GET /), read at start; KOKORO_WEB=0 skips it.
+COPY web ./web
 COPY --from=build --chown=node:node /app/models/kokoro ./models/kokoro
 USER node
 EXPOSE 8880

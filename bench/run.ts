@@ -20,6 +20,7 @@ import { machineFacts, modelFacts, runtimeFacts } from './lib/machine.ts';
 import { plansFor, type Plan } from './lib/plans.ts';
 import { print, progress, progressToStderr } from './lib/progress.ts';
 import { renderReport } from './lib/report.ts';
+import { htmlReport } from './lib/html-report.ts';
 import { headlineJson, resultDocument, type BenchRun } from './lib/summary.ts';
 import { mixedTexts, soakTexts, tokenize } from './lib/texts.ts';
 import { runNaive } from './naive.ts';
@@ -132,6 +133,7 @@ function writeResults(run: BenchRun, args: BenchArgs): void {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${run.startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, `${JSON.stringify(resultDocument(run), null, 2)}\n`);
+  writeFileSync(file.replace(/\.json$/, '.html'), htmlReport(resultDocument(run)));
   print(renderReport(run, NOISY_PCT));
   print(`\nresults: ${file} (${(run.durationS ?? 0).toFixed(0)} s)`);
   if (args.json) print(headlineJson(run));

@@ -21,6 +21,7 @@ import { Lifecycle } from './gateway/lifecycle.ts';
 import { registerMetricsRoutes } from './gateway/metrics-route.ts';
 import { registerSpeechRoute } from './gateway/speech-route.ts';
 import { registerVoicesRoutes } from './gateway/voices-route.ts';
+import { registerWebRoute } from './gateway/web-route.ts';
 import { WsAdmission } from './gateway/ws-admission.ts';
 import { registerWsRoute } from './gateway/ws-route.ts';
 import { loggerOptions } from './logger.ts';
@@ -98,6 +99,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   registerHealthRoutes(app, ctx);
   registerMetricsRoutes(app, ctx);
   registerVoicesRoutes(app);
+  registerWebRoute(app, ctx);
   registerWsRoute(app, ctx);
   registerDeepgramRoute(app, ctx);
   await app.register(async (scoped) => {

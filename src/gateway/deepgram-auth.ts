@@ -15,7 +15,8 @@ function tokenHeader(header: string | undefined): string | undefined {
   return /^Token\s+(\S+)\s*$/i.exec(header)?.[1];
 }
 
-function subprotocolKey(header: string | undefined): string | undefined {
+/** The key in a `Sec-WebSocket-Protocol: token, <key>` (or `bearer, <key>`) offer; the native socket takes it too (auth.ts). */
+export function subprotocolKey(header: string | undefined): string | undefined {
   if (header === undefined) return undefined;
   const parts = header.split(',').map((p) => p.trim());
   const at = parts.findIndex((p) => /^(token|bearer)$/i.test(p));
