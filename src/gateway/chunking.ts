@@ -2,6 +2,11 @@
  * The phrase chunker a turn gets: sized from the pool's measured cost curve
  * (src/pipeline/chunk-sizer.ts) when there is one and KOKORO_CHUNK_SIZING is on, else the
  * chunker's fixed schedule.
+ *
+ * A turn that starts while every worker is busy also keeps the fixed schedule. Its first
+ * chunk waits for a worker whatever its size, and short chunks cost more per second of speech
+ * (each carries Kokoro's ~0.8 s of synthesized silence): at saturation they would lower the
+ * throughput every queued listener depends on. Sizing is for a host with a worker to spare.
  */
 import { ChunkSizer } from '../pipeline/chunk-sizer.ts';
 import { DEFAULT_MAX_TOKENS, PhraseChunker } from '../pipeline/phrase-chunker.ts';
@@ -22,7 +27,8 @@ export function chunkerFor(ctx: GatewayContext, speed: number): PhraseChunker {
   // Workers another turn is not using now; the turn's own look-ahead bounds it too.
   const health = ctx.pool.health();
   const idle = health.plan.workers - health.busyWorkers;
-  const workers = Math.max(1, Math.min(ctx.config.maxInFlightPerTurn, idle));
+  if (idle < 1 || health.queueDepth > 0) return new PhraseChunker();
+  const workers = Math.min(ctx.config.maxInFlightPerTurn, idle);
   const sizer = new ChunkSizer({
     curve,
     workers,
