@@ -29,6 +29,7 @@ import { isWorkerEvent, type SynthRequest, type CalibrationRun, type SynthResult
 import { estimateTokens } from '../shared/token-estimate.ts';
 import { parseVoice } from '../shared/voices.ts';
 import type { RuntimeInfo } from '../runtime/types.ts';
+import { BusyMeter } from './busy-meter.ts';
 import { CostModel, type CostCurve } from './cost-model.ts';
 import { readCpuFacts, planPool } from './cpu-budget.ts';
 import { FairQueue, type Lane } from './fair-queue.ts';
@@ -86,6 +87,9 @@ export function runDeadlineMs(config: Pick<Config, 'runTimeoutBaseMs' | 'runTime
 /** The queue lane of a request: urgent when a listener waits on it (fair-queue.ts). */
 const laneOf = (req: SynthesizeRequest): Lane => (req.urgent === true ? 'urgent' : 'normal');
 
+/** The busy share is averaged over about this long: a few chunks of the genuine model. */
+const UTILIZATION_TAU_MS = 10_000;
+
 export class SynthPool extends EventEmitter implements SynthPoolHandle {
   readonly plan: PoolPlan;
   readonly #config: Config;
@@ -98,6 +102,8 @@ export class SynthPool extends EventEmitter implements SynthPoolHandle {
   readonly #slots = new Int32Array(createSlots());
   /** What chunks cost here, learned from every chunk (the chunk sizer reads it). */
   readonly #costs = new CostModel();
+  /** The recent busy share, for turns that choose between latency and throughput (src/gateway/chunking.ts). */
+  readonly #busy = new BusyMeter(UTILIZATION_TAU_MS);
   readonly #slotOf = new Map<number, number>();
   readonly #workers = new Map<number, Worker>();
   readonly #loaded = new Set<number>();
@@ -241,6 +247,7 @@ export class SynthPool extends EventEmitter implements SynthPoolHandle {
       liveWorkers: this.#workers.size,
       loadedWorkers: this.#loaded.size,
       busyWorkers: this.#running.size - this.#abandoned.size,
+      utilization: this.#busy.value(performance.now()),
       queueDepth: this.#queue.size,
       zombies: this.#zombies.list(),
       overdueZombies: this.#zombies.overdue().length,
@@ -623,6 +630,7 @@ export class SynthPool extends EventEmitter implements SynthPoolHandle {
     m.workers.set({ state: 'live' }, this.#workers.size);
     m.workers.set({ state: 'loaded' }, this.#loaded.size);
     m.workers.set({ state: 'busy' }, this.#running.size);
+    this.#busy.set(performance.now(), (this.#running.size - this.#abandoned.size) / this.plan.workers);
     m.zombies.set(this.#zombies?.count ?? 0);
     m.queueDepth.set(this.#queue.size);
   }
