@@ -85,10 +85,11 @@ export function manualSteps(args: FetchArgs): string {
   ].join('\n');
 }
 
-async function main(): Promise<number> {
+/** The whole command; resolves with its exit status (models/auto-fetch.ts calls it too). */
+export async function fetchModel(argv: string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env): Promise<number> {
   let args: FetchArgs | undefined;
   try {
-    args = parseFetchArgs(process.argv.slice(2), process.env);
+    args = parseFetchArgs(argv, env);
     if (args.force) rmSync(args.dest, { force: true });
     else if (existsSync(args.dest)) {
       if (args.sha256 !== undefined && (await sha256File(args.dest)) !== args.sha256) {
@@ -119,5 +120,5 @@ async function main(): Promise<number> {
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  process.exitCode = await main();
+  process.exitCode = await fetchModel();
 }

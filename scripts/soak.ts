@@ -332,6 +332,8 @@ async function main(): Promise<number> {
       KOKORO_WORKERS: String(o.workers),
       KOKORO_CPU_MEM_ARENA: o.arena ? '1' : '0',
       KOKORO_MAX_CONNECTIONS: String(MAX_CONNECTIONS + 8),
+      // The product's default (the test harness turns it off for chunk counts that do not depend on timing).
+      KOKORO_CHUNK_SIZING: '1',
       ...(o.model !== undefined ? { KOKORO_MODEL: o.model } : {}),
       ...(o.mallocArenaMax > 0 ? { MALLOC_ARENA_MAX: String(o.mallocArenaMax) } : {}),
     },

@@ -21,12 +21,14 @@ import { DEEPGRAM_PATH, NATIVE_WS_PATH, UNAUTHENTICATED_PATHS } from './gateway/
 import { WsAdmission } from './gateway/socket/admission.ts';
 import { logRouterPlan, synthesizerFor } from './synth/synthesizer.ts';
 import { registerVoicesRoutes } from './gateway/voices-route.ts';
+import { registerWebRoute } from './gateway/web-route.ts';
 import { loggerOptions } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { deepgramKey } from './protocols/deepgram/auth.ts';
 import { registerDeepgramRoute } from './protocols/deepgram/route.ts';
-import { queryApiKey } from './protocols/native-ws/auth.ts';
+import { nativeWsKey } from './protocols/native-ws/auth.ts';
 import { registerWsRoute } from './protocols/native-ws/route.ts';
+import { encodableFormats } from './protocols/openai/encoders/index.ts';
 import { registerSpeechRoute } from './protocols/openai/route.ts';
 import type { SynthPoolHandle } from './synth/pool-types.ts';
 import { SynthPool } from './synth/pool.ts';
@@ -87,7 +89,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   });
 
   installErrorHandlers(app);
-  registerAuth(app, config.apiKey, new Map([[NATIVE_WS_PATH, queryApiKey], [DEEPGRAM_PATH, deepgramKey]]));
+  registerAuth(app, config.apiKey, new Map([[NATIVE_WS_PATH, nativeWsKey], [DEEPGRAM_PATH, deepgramKey]]));
   app.addHook('onRequest', (request, reply, done) => {
     if (!lifecycle.shuttingDown || UNAUTHENTICATED_PATHS.has(request.url.split('?')[0] ?? '')) return done();
     reply.header('connection', 'close');
@@ -101,6 +103,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   registerHealthRoutes(app, ctx);
   registerMetricsRoutes(app, ctx);
   registerVoicesRoutes(app);
+  registerWebRoute(app, ctx, { formats: encodableFormats() });
   registerWsRoute(app, ctx);
   registerDeepgramRoute(app, ctx);
   await app.register(async (scoped) => {

@@ -30,6 +30,11 @@ export const DEFAULT_MODEL_CANDIDATES = [
 export const SYNTHETIC_MODEL = 'models/synthetic/kokoro-synthetic.onnx';
 export const STALL_MODEL = 'models/synthetic/kokoro-stall.onnx';
 
+/** Whether a model path is the project's synthetic stand-in (tones, not speech). */
+export function isSyntheticModel(modelPath: string): boolean {
+  return modelPath.endsWith('kokoro-synthetic.onnx');
+}
+
 const SPEC = {
   // gateway
   port: { env: 'PORT', kind: 'int', min: 0, max: 65535, default: 8880 },
@@ -56,8 +61,12 @@ const SPEC = {
   shutdownGraceMs: { env: 'KOKORO_SHUTDOWN_GRACE_MS', kind: 'int', min: 0, default: 10000 },
   // Past this event-loop delay, HTTP synthesis answers 503 + Retry-After (matrix B22); 0 turns the check off.
   maxEventLoopDelayMs: { env: 'KOKORO_MAX_EVENT_LOOP_DELAY_MS', kind: 'int', min: 0, default: 1000 },
+  // The playground page at GET / (src/gateway/web-route.ts, web/); 0 turns it off.
+  web: { env: 'KOKORO_WEB', kind: 'bool', default: true },
   // model and workers
   modelPath: { env: 'KOKORO_MODEL', kind: 'string' },
+  // npm start only (models/auto-fetch.ts): fetch the default genuine model when none is present.
+  autoFetch: { env: 'KOKORO_AUTO_FETCH', kind: 'bool', default: true },
   workers: { env: 'KOKORO_WORKERS', kind: 'int', min: 1, max: 256 },
   threadsPerWorker: { env: 'KOKORO_THREADS_PER_WORKER', kind: 'int', min: 1, max: 256 },
   enableCpuMemArena: { env: 'KOKORO_CPU_MEM_ARENA', kind: 'bool', default: false },

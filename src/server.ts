@@ -9,7 +9,7 @@
  */
 import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app.ts';
-import { ConfigError, loadConfig, type Config } from './config.ts';
+import { ConfigError, isSyntheticModel, loadConfig, type Config } from './config.ts';
 import { TtsError } from './errors.ts';
 
 const EXIT_MODEL_LOAD = 1;
@@ -85,7 +85,7 @@ async function main(): Promise<void> {
     { plan: pool.health().plan, model: config.modelPath, fallback: config.fallbackUrl !== undefined, auth: config.apiKey !== undefined },
     'loading the model',
   );
-  if (config.modelPath.endsWith('kokoro-synthetic.onnx')) {
+  if (isSyntheticModel(config.modelPath)) {
     log.warn({ model: config.modelPath }, 'serving the SYNTHETIC test model (tones, not speech): run `npm run model:fetch` or set KOKORO_MODEL');
   }
   try {

@@ -1,14 +1,16 @@
 /**
  * Optional bearer-token auth (KOKORO_API_KEY). When set, every route except the probes
  * and /metrics needs `Authorization: Bearer <key>`. A route whose clients present the key
- * their own way (the native socket's `?api_key=`, Deepgram's `Token` header and
- * subprotocol) passes a KeyReader for its path: app.ts wires the protocols' readers in, so
- * this module knows none of them.
+ * their own way (the native socket's `bearer, <key>` subprotocol and `?api_key=`, Deepgram's
+ * `Token` header and subprotocol) passes a KeyReader for its path: app.ts wires the
+ * protocols' readers in, so this module knows none of them. The playground's page itself
+ * (`/`, `/web/*`, route-paths.ts) is public: it holds no data, and a browser cannot present
+ * a bearer token when it loads a page.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { sendError } from './http-errors.ts';
-import { UNAUTHENTICATED_PATHS } from './route-paths.ts';
+import { isWebPagePath, UNAUTHENTICATED_PATHS } from './route-paths.ts';
 
 /** How a route's clients present the key besides `Authorization: Bearer`. */
 export type KeyReader = (request: FastifyRequest) => string | undefined;
@@ -33,7 +35,7 @@ export function registerAuth(app: FastifyInstance, apiKey: string | undefined, r
   const expected = digest(apiKey);
   app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
     const path = request.url.split('?')[0] ?? '';
-    if (UNAUTHENTICATED_PATHS.has(path)) return done();
+    if (UNAUTHENTICATED_PATHS.has(path) || isWebPagePath(path)) return done();
     const presented = bearer(request.headers.authorization) ?? readers.get(path)?.(request);
     if (keyMatches(presented, expected)) return done();
     reply.header('www-authenticate', 'Bearer');

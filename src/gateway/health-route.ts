@@ -4,7 +4,9 @@
  * /readyz is readiness: the pool's own reasons (warming, worker_zombie, ...) plus
  * `shutting_down`, so a load balancer stops routing here the moment a drain begins.
  */
+import { basename } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { isSyntheticModel } from '../config.ts';
 import type { RuntimeInfo } from '../runtime/types.ts';
 import type { GatewayContext } from './context.ts';
 import { HEALTHZ_PATH, READYZ_PATH } from './route-paths.ts';
@@ -45,6 +47,8 @@ export function registerHealthRoutes(app: FastifyInstance, ctx: GatewayContext):
         last_canary: health.lastCanary,
       },
       onnxruntime: onnxruntime(ctx.pool.runtime),
+      // The file name only (no path): the playground's banner says when it is the synthetic stand-in.
+      model: { file: basename(ctx.config.modelPath), synthetic: isSyntheticModel(ctx.config.modelPath) },
       ...(ctx.routerState !== undefined ? { router: ctx.routerState() } : {}),
     };
     reply.code(ready ? 200 : 503).header('cache-control', 'no-store').send(body);

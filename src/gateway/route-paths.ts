@@ -8,6 +8,16 @@ export const SPEECH_PATH = '/v1/audio/speech';
 export const HEALTHZ_PATH = '/healthz';
 export const READYZ_PATH = '/readyz';
 export const METRICS_PATH = '/metrics';
+/** The playground (src/gateway/web-route.ts): its page, and its assets and config under the prefix. */
+export const WEB_PAGE_PATH = '/';
+export const WEB_ASSETS_PREFIX = '/web/';
 
 /** Probes and metrics: open without a key, and answered during a drain. */
 export const UNAUTHENTICATED_PATHS: ReadonlySet<string> = new Set([HEALTHZ_PATH, READYZ_PATH, METRICS_PATH]);
+/**
+ * The playground's page and assets: public too (they hold no data, and a browser cannot
+ * present a bearer token when it loads a page), but refused during a drain like the API.
+ */
+export function isWebPagePath(path: string): boolean {
+  return path === WEB_PAGE_PATH || path.startsWith(WEB_ASSETS_PREFIX);
+}

@@ -10,9 +10,14 @@
  * chunk before it (plus the join's gap). Chunk n may take what is left between the time a
  * worker frees up and the end of the audio scheduled so far, times `safety` for the
  * curve's error. The budget grows as audio accumulates, so sizes grow through the turn, and
- * a slow machine gets smaller chunks than a fast one. When no size fits (the curve says an
- * underrun is coming whatever we do), the smallest size is used: it is the one that stalls
- * least. Limits are bounds: the chunker still ends a chunk at a sentence end before them.
+ * a slow machine gets smaller chunks than a fast one.
+ *
+ * When no size fits (the curve says an underrun is coming whatever we do: a busy pool, a slow
+ * machine), limit() says so with null and the chunker keeps its fixed schedule of long chunks.
+ * Smaller chunks would stall less this once but cost more per second of speech (each carries
+ * the fixed part), so on an overloaded host they would make every later join worse. The first
+ * chunk is the exception: the listener waits for all of it, so it takes the smallest size.
+ * Limits are bounds: the chunker still ends a chunk at a sentence end before them.
  *
  * The simulation assumes the text is there when a worker is free; text still arriving from
  * an LLM only makes chunks end earlier, at sentence ends, never longer than these bounds.
@@ -52,10 +57,10 @@ export class ChunkSizer {
     this.#free = new Array<number>(opts.workers).fill(0);
   }
 
-  /** The token bound for the next chunk. */
-  limit(): number {
+  /** The token bound for the next chunk, or null when none is ready in time (keep the fixed schedule). */
+  limit(): number | null {
     const o = this.#o;
-    if (this.#index === 0) return this.#largestWithin(o.firstComputeMs);
+    if (this.#index === 0) return this.#largestWithin(o.firstComputeMs) ?? o.minTokens;
     const budget = (this.#playEnd - Math.min(...this.#free)) * o.safety;
     return this.#largestWithin(budget);
   }
@@ -71,10 +76,10 @@ export class ChunkSizer {
     this.#index++;
   }
 
-  /** The largest t in [minTokens, maxTokens] with computeMs(t) <= budget; minTokens when none is. */
-  #largestWithin(budgetMs: number): number {
+  /** The largest t in [minTokens, maxTokens] with computeMs(t) <= budget, or null when none is. */
+  #largestWithin(budgetMs: number): number | null {
     const { curve, minTokens, maxTokens } = this.#o;
-    if (curve.computeMs(minTokens) > budgetMs) return minTokens;
+    if (curve.computeMs(minTokens) > budgetMs) return null;
     let lo = minTokens;
     let hi = maxTokens;
     while (lo < hi) {

@@ -17,7 +17,8 @@
  *   chunk 2+   a sentence, split at clauses above the token budget (300 by default)
  *
  * With a `sizer` (the host's default), the token bounds of every chunk come from the
- * measured cost curve instead: short enough to be ready before the audio before it ends.
+ * measured cost curve instead: short enough to be ready before the audio before it ends
+ * (where no size can be, the fixed schedule's).
  *
  * The smaller early limits yield to a single word within the full budget (a phone
  * number goes whole); only a word over the full budget is cut by characters.
@@ -163,8 +164,9 @@ export class PhraseChunker {
   }
 
   #limits(): Limits {
-    if (this.#sizer !== undefined) {
-      const sized = Math.min(this.#maxTokens, this.#sizer.limit());
+    const bound = this.#sizer?.limit() ?? null;
+    if (bound !== null) {
+      const sized = Math.min(this.#maxTokens, bound);
       if (this.#index > 0) return { tokens: sized, words: Infinity, minClauseTokens: sized / 3, minClauseWords: 1 };
       const tokens = Math.min(sized, FIRST_CHUNK_MAX_TOKENS);
       return { tokens, words: this.#firstMaxWords, minClauseTokens: 0, minClauseWords: FIRST_CLAUSE_MIN_WORDS };

@@ -10,6 +10,7 @@ export interface PoolSnapshot {
   liveWorkers: number;
   loadedWorkers: number;
   busyWorkers: number;
+  utilization: number;
   queueDepth: number;
   zombies: ZombieInfo[];
   overdueZombies: number;
@@ -90,6 +91,7 @@ export class HealthTracker {
       liveWorkers: s.liveWorkers,
       loadedWorkers: s.loadedWorkers,
       busyWorkers: s.busyWorkers,
+      utilization: s.utilization,
       queueDepth: s.queueDepth,
       inFlight: s.queueDepth + s.busyWorkers,
       zombies: s.zombies,

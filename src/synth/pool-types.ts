@@ -37,6 +37,8 @@ export interface PoolHealth {
   liveWorkers: number;
   loadedWorkers: number;
   busyWorkers: number;
+  /** The share of the planned workers busy lately (an exponential average over ~10 s), 0..1. */
+  utilization: number;
   queueDepth: number;
   /** Tasks queued or running, over every owner. */
   inFlight: number;

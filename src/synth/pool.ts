@@ -30,6 +30,7 @@ import { claimForTermination } from '../shared/native-slots.ts';
 import type { SynthRequest, SynthResult } from '../shared/protocol.ts';
 import type { RuntimeInfo } from '../runtime/types.ts';
 import { attemptOutcome, type AttemptEnd } from './attempt-outcome.ts';
+import { BusyMeter } from './busy-meter.ts';
 import { Canary } from './canary.ts';
 import { CostModel, type CostCurve } from './cost-model.ts';
 import { readCpuFacts, planPool } from './cpu-budget.ts';
@@ -51,6 +52,9 @@ export interface PoolLogger {
   debug(obj: object, msg: string): void;
 }
 
+/** The busy share is averaged over about this long: a few chunks of the genuine model. */
+const UTILIZATION_TAU_MS = 10_000;
+
 export class SynthPool extends EventEmitter implements SynthPoolHandle {
   readonly plan: PoolPlan;
   readonly #config: Config;
@@ -62,6 +66,8 @@ export class SynthPool extends EventEmitter implements SynthPoolHandle {
   readonly #abandoned = new Map<number, Attempt>();
   /** What chunks cost here, learned from every chunk (the chunk sizer reads it). */
   readonly #costs = new CostModel();
+  /** The recent busy share, for turns that choose between latency and throughput (src/gateway/turn/chunking.ts). */
+  readonly #busy = new BusyMeter(UTILIZATION_TAU_MS);
   readonly #threads: WorkerThreads;
   readonly #zombies: ZombieLedger;
   readonly #health: HealthTracker;
@@ -140,6 +146,7 @@ export class SynthPool extends EventEmitter implements SynthPoolHandle {
       liveWorkers: this.#threads.table.live,
       loadedWorkers: this.#threads.table.loaded,
       busyWorkers: this.#running.size - this.#abandoned.size,
+      utilization: this.#busy.value(performance.now()),
       queueDepth: this.#queue.size,
       zombies: this.#zombies.list(),
       overdueZombies: this.#zombies.overdue().length,
@@ -351,6 +358,7 @@ export class SynthPool extends EventEmitter implements SynthPoolHandle {
     m.workers.set({ state: 'live' }, this.#threads?.table.live ?? 0);
     m.workers.set({ state: 'loaded' }, this.#threads?.table.loaded ?? 0);
     m.workers.set({ state: 'busy' }, this.#running.size);
+    this.#busy.set(performance.now(), (this.#running.size - this.#abandoned.size) / this.plan.workers);
     m.zombies.set(this.#zombies?.count ?? 0);
     m.queueDepth.set(this.#queue.size);
   }

@@ -85,6 +85,7 @@ export class FakePool extends EventEmitter implements SynthPoolHandle {
       liveWorkers: 1,
       loadedWorkers: 1,
       busyWorkers: Math.min(1, this.inFlight),
+      utilization: 0,
       queueDepth: Math.max(0, this.inFlight - 1),
       inFlight: this.inFlight,
       zombies: [],

@@ -55,7 +55,8 @@ export async function startHostWith<P extends SynthPoolHandle>(
 /** The gateway over a REAL SynthPool (one worker, one thread) on the synthetic model, started and loaded. */
 export async function startRealPoolHost(t: Test): Promise<Host<SynthPool>> {
   if (!existsSync(SYNTHETIC_MODEL)) throw new Error(`the synthetic model is missing at ${SYNTHETIC_MODEL}: run npm run model:synthetic`);
-  const overrides = { modelPath: SYNTHETIC_MODEL, workers: 1, threadsPerWorker: 1, canaryIntervalMs: 60_000 };
+  // Fixed chunk schedule: sizes from the measured cost curve depend on the machine's speed (host-process.ts BASE_ENV).
+  const overrides = { modelPath: SYNTHETIC_MODEL, workers: 1, threadsPerWorker: 1, canaryIntervalMs: 60_000, chunkSizing: false };
   const metrics = createMetrics(new Registry());
   const pool = new SynthPool(gatewayConfig(overrides), metrics, memoryLogger());
   // The app owns the pool (its onClose closes it), so the teardown covers a failed start too.

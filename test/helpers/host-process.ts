@@ -64,6 +64,10 @@ export const BASE_ENV: Readonly<Record<string, string>> = {
   KOKORO_THREADS_PER_WORKER: '1',
   KOKORO_CANARY_INTERVAL_MS: '600000',
   KOKORO_FAULT_INJECTION: '1',
+  // Sizes from the measured cost curve depend on how fast this machine ran the calibration, so a
+  // test that counts a turn's chunks would count differently on a busy runner. The sizing has its
+  // own tests (test/unit/chunk-sizing, gateway-chunk-sizing); the soak runs with it on.
+  KOKORO_CHUNK_SIZING: '0',
 };
 
 export interface ProcStatus {

@@ -144,4 +144,6 @@ t.test('measures what a chunk costs: one worker calibrates at start, every chunk
   const a = await pool.synthesize({ text: 'A longer sentence, with a few more words in it than before.', voice: 'af_heart', speed: 1, owner: 'x' });
   t.ok(a.pcm.length > 0);
   t.not(pool.costCurve()!.speechMsPerToken, start!.speechMsPerToken, 'a chunk moves the speech estimate');
+  const busy = pool.health().utilization;
+  t.ok(busy > 0 && busy <= 1, `the chunk shows in the recent busy share (${busy.toFixed(4)})`);
 });

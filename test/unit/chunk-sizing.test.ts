@@ -100,7 +100,7 @@ t.test('the sizer', async (t) => {
     let playEnd = 0;
     const sizes: number[] = [];
     for (let i = 0; i < 8; i++) {
-      const n = s.limit();
+      const n = s.limit()!;
       sizes.push(n);
       ready += curve.computeMs(n);
       if (i > 0) t.ok(ready <= playEnd + 1e-9, `chunk ${i} (${n} tokens) ready at ${ready} ms, audio before it ends at ${playEnd} ms`);
@@ -113,8 +113,8 @@ t.test('the sizer', async (t) => {
 
   t.test('the safety factor and a slower machine both give smaller chunks', async (t) => {
     const second = (s: ChunkSizer) => {
-      s.commit(s.limit());
-      return s.limit();
+      s.commit(s.limit()!);
+      return s.limit()!;
     };
     const base = second(sizer(linear(200, 10, 70)));
     t.ok(second(sizer(linear(200, 10, 70), { safety: 0.5 })) < base, 'safety 0.5');
@@ -123,11 +123,11 @@ t.test('the sizer', async (t) => {
     t.ok(second(sizer(linear(200, 10, 70), { workers: 2 })) > base, 'a second worker starts it sooner');
   });
 
-  t.test('when nothing fits, the smallest chunk (the one that stalls least)', async (t) => {
+  t.test('when nothing fits: the smallest first chunk, then no bound (the fixed schedule)', async (t) => {
     const s = sizer(linear(5000, 10, 70));
-    t.equal(s.limit(), 12, 'first');
+    t.equal(s.limit(), 12, 'first: the listener waits for all of it');
     s.commit(12);
-    t.equal(s.limit(), 12, 'second');
+    t.equal(s.limit(), null, 'second: an underrun is coming anyway; long chunks cost least per second of speech');
   });
 
   t.test('never past the bounds', async (t) => {
@@ -155,7 +155,7 @@ t.test('the chunker with a sizer', async (t) => {
     const spy = {
       limit: () => inner.limit(),
       commit: (n: number) => {
-        bounds.push(inner.limit());
+        bounds.push(inner.limit() ?? 300);
         inner.commit(n);
       },
     } as unknown as ChunkSizer;
@@ -172,6 +172,15 @@ t.test('the chunker with a sizer', async (t) => {
     const fixed = new PhraseChunker();
     const first = (c: PhraseChunker) => [...c.push(long), ...c.flush()][0]!.text.split(' ').length;
     t.ok(first(sized) < first(fixed), `${first(new PhraseChunker({ sizer: sizer(linear(200, 10, 70)) }))} words vs 8`);
+  });
+
+  t.test('an overloaded machine: a short first chunk, then the fixed schedule', async (t) => {
+    const c = new PhraseChunker({ sizer: sizer(linear(5000, 10, 70)) });
+    const f = new PhraseChunker();
+    const sized = [...c.push(long), ...c.flush()].map((p) => p.text);
+    const fixed = [...f.push(long), ...f.flush()].map((p) => p.text);
+    t.ok(sized[0]!.length < fixed[0]!.length, 'first chunk shorter');
+    t.ok(sized.length <= fixed.length + 1, `no shower of small chunks: ${sized.length} vs ${fixed.length}`);
   });
 
   t.test('a fast machine keeps the word cap of the first chunk', async (t) => {

@@ -49,6 +49,24 @@ for (const [name, speak] of [['WebSocket', speakWs], ['HTTP', speakHttp]] as con
     t.same(await speak(host), fixedSchedule());
   });
 
+  t.test(`${name}: a turn that starts with every worker busy keeps the fixed schedule`, async (t) => {
+    const host = await startHost(t, {}, { curve: SLOW });
+    host.pool.setHealth({ busyWorkers: host.pool.health().plan.workers });
+    t.same(await speak(host), fixedSchedule());
+  });
+
+  t.test(`${name}: a turn that starts with chunks queued keeps the fixed schedule`, async (t) => {
+    const host = await startHost(t, {}, { curve: SLOW });
+    host.pool.setHealth({ queueDepth: 1 });
+    t.same(await speak(host), fixedSchedule());
+  });
+
+  t.test(`${name}: a turn that starts on a pool busy over half the time lately keeps the fixed schedule`, async (t) => {
+    const host = await startHost(t, {}, { curve: SLOW });
+    host.pool.setHealth({ utilization: 0.6 });
+    t.same(await speak(host), fixedSchedule());
+  });
+
   t.test(`${name}: a pool with no curve yet keeps the fixed schedule`, async (t) => {
     const host = await startHost(t);
     t.same(await speak(host), fixedSchedule());

@@ -2,6 +2,13 @@
  * The phrase chunker a turn gets: sized from the pool's measured cost curve
  * (src/pipeline/chunk-sizer.ts) when there is one and KOKORO_CHUNK_SIZING is on, else the
  * chunker's fixed schedule.
+ *
+ * A turn that starts on a busy pool (no idle worker, chunks queued, or more than half the
+ * workers busy over the last ~10 s) also keeps the fixed schedule. Short chunks cost more
+ * per second of speech (each carries Kokoro's ~0.8 s of synthesized silence: a one-sentence
+ * reply cut in two costs ~30 % more), so on a loaded host they would eat the capacity every
+ * queued listener depends on, and a soak at 80 % load tipped into queue timeouts with them.
+ * Sizing is for a host with capacity to spare, where it buys first audio.
  */
 import { ChunkSizer } from '../../pipeline/chunk-sizer.ts';
 import { DEFAULT_MAX_TOKENS, PhraseChunker } from '../../pipeline/phrase-chunker.ts';
@@ -13,6 +20,8 @@ import type { GatewayContext } from '../context.ts';
  * silence around every chunk).
  */
 const MIN_CHUNK_TOKENS = 24;
+/** Above this recent busy share, a turn keeps the fixed schedule (see above). */
+const MAX_UTILIZATION = 0.5;
 /** The share of a budget a chunk may use: the curve is a running estimate. */
 const SAFETY = 0.8;
 
@@ -22,7 +31,8 @@ export function chunkerFor(ctx: GatewayContext, speed: number): PhraseChunker {
   // Workers another turn is not using now; the turn's own look-ahead bounds it too.
   const health = ctx.pool.health();
   const idle = health.plan.workers - health.busyWorkers;
-  const workers = Math.max(1, Math.min(ctx.config.maxInFlightPerTurn, idle));
+  if (idle < 1 || health.queueDepth > 0 || health.utilization > MAX_UTILIZATION) return new PhraseChunker();
+  const workers = Math.min(ctx.config.maxInFlightPerTurn, idle);
   const sizer = new ChunkSizer({
     curve,
     workers,

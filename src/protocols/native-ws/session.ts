@@ -120,6 +120,7 @@ export class WsSession implements SocketProtocol, TurnEvents<WsFormat> {
   #handle(msg: ClientMessage): void {
     switch (msg.type) {
       case 'config':
+        this.#log.debug({ voice: msg.voice, speed: msg.speed, format: msg.format }, 'ws config received');
         if (msg.voice !== undefined) this.#settings.voice = msg.voice;
         if (msg.speed !== undefined) this.#settings.speed = msg.speed;
         if (msg.format !== undefined) this.#settings.format = msg.format;
@@ -129,6 +130,7 @@ export class WsSession implements SocketProtocol, TurnEvents<WsFormat> {
         this.#acceptText(msg.text, msg.turnId, undefined, false);
         return;
       case 'speak': {
+        this.#log.debug({ turnId: msg.turnId, voice: msg.voice ?? this.#settings.voice, speed: msg.speed ?? this.#settings.speed, chars: msg.text.length }, 'ws speak received');
         const overrides: Overrides = {};
         if (msg.voice !== undefined) overrides.voice = msg.voice;
         if (msg.speed !== undefined) overrides.speed = msg.speed;

@@ -7,7 +7,7 @@ import { createFlacEncoder } from './flac.ts';
 import { createMp3Encoder } from './mp3.ts';
 import { createOpusEncoder } from './opus.ts';
 import { createPcmEncoder, createWavEncoder } from './pcm.ts';
-import type { AudioEncoder, SpeechFormat } from './types.ts';
+import { SPEECH_FORMATS, type AudioEncoder, type SpeechFormat } from './types.ts';
 
 export { SPEECH_FORMATS, type AudioEncoder, type SpeechFormat } from './types.ts';
 
@@ -17,6 +17,18 @@ export const AAC_UNSUPPORTED =
 /** Throws `invalid_format` for formats the host cannot encode (aac). */
 export function assertEncodable(format: SpeechFormat): void {
   if (format === 'aac') throw new ApiError('invalid_format', AAC_UNSUPPORTED, 'response_format');
+}
+
+/** The response formats POST /v1/audio/speech really encodes (aac is refused there); the playground offers these. */
+export function encodableFormats(): SpeechFormat[] {
+  return SPEECH_FORMATS.filter((format) => {
+    try {
+      assertEncodable(format);
+      return true;
+    } catch {
+      return false;
+    }
+  });
 }
 
 export async function createEncoder(format: SpeechFormat, sampleRate: 24000): Promise<AudioEncoder> {
