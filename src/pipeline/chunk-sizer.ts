@@ -17,6 +17,13 @@
  * Smaller chunks would stall less this once but cost more per second of speech (each carries
  * the fixed part), so on an overloaded host they would make every later join worse. The first
  * chunk is the exception: the listener waits for all of it, so it takes the smallest size.
+ *
+ * Nor does a later chunk go below the break-even length a/(c - b): the length at which one
+ * worker synthesizes a chunk in the time it plays (compute a + b·t, speech c·t). Below it every
+ * chunk costs more than it gives, the budgets of the chunks after it shrink, and the turn falls
+ * behind in a shower of small chunks (measured on the genuine model: "Your order" | "shipped
+ * this morning and" | ..., each paying ~0.7 s of fixed cost). Such a budget is answered with null
+ * too. A machine slower than real time (c <= b) has no break-even: fixed schedule after the first.
  * Limits are bounds: the chunker still ends a chunk at a sentence end before them.
  *
  * The simulation assumes the text is there when a worker is free; text still arriving from
@@ -62,7 +69,15 @@ export class ChunkSizer {
     const o = this.#o;
     if (this.#index === 0) return this.#largestWithin(o.firstComputeMs) ?? o.minTokens;
     const budget = (this.#playEnd - Math.min(...this.#free)) * o.safety;
-    return this.#largestWithin(budget);
+    const sized = this.#largestWithin(budget);
+    return sized === null || sized < this.#breakEven() ? null : sized;
+  }
+
+  /** Tokens at which one worker keeps up with playback (Infinity when it never does). */
+  #breakEven(): number {
+    const { curve, speed } = this.#o;
+    const gain = curve.speechMs(1) / speed - (curve.computeMs(1) - curve.computeMs(0));
+    return gain > 0 ? curve.computeMs(0) / gain : Infinity;
   }
 
   /** The chunker cut a chunk of `tokens` estimated tokens: advance the simulation. */

@@ -130,6 +130,23 @@ t.test('the sizer', async (t) => {
     t.equal(s.limit(), null, 'second: an underrun is coming anyway; long chunks cost least per second of speech');
   });
 
+  t.test('a later chunk is never below the break-even length, where one worker keeps up', async (t) => {
+    // 600 ms fixed, 20 ms/token of compute, 30 ms/token of speech: break-even 600 / (30 - 20) = 60 tokens.
+    const s = sizer(linear(600, 20, 30), { workers: 2, minTokens: 12 });
+    const seen: Array<number | null> = [];
+    for (let i = 0; i < 6; i++) {
+      const n = s.limit();
+      seen.push(n);
+      s.commit(n ?? 150);
+    }
+    t.equal(seen[0], 12, 'the first is the shortest (400 ms cannot fit even that)');
+    t.ok(seen.slice(1).every((n) => n === null || n >= 60), `later ones are null or >= 60: ${seen.join(', ')}`);
+    t.equal(sizer(linear(600, 40, 30)).limit(), 12, 'slower than real time: the first still short');
+    const slow = sizer(linear(100, 40, 30), { firstComputeMs: 1000 });
+    slow.commit(slow.limit()!);
+    t.equal(slow.limit(), null, 'slower than real time: no later bound');
+  });
+
   t.test('never past the bounds', async (t) => {
     const s = sizer(linear(0, 0.001, 70), { maxTokens: 50 });
     t.equal(s.limit(), 50);
