@@ -6,7 +6,8 @@
  * A turn that starts on a busy pool (no idle worker, chunks queued, or more than half the
  * workers busy over the last ~10 s) also keeps the fixed schedule. Short chunks cost more
  * per second of speech (each carries Kokoro's ~0.8 s of synthesized silence: a one-sentence
- * reply cut in two costs ~30 % more), so on a loaded host they would eat the capacity every
+ * reply cut in two costs ~45 % more
+ * on the genuine model), so on a loaded host they would eat the capacity every
  * queued listener depends on, and a soak at 80 % load tipped into queue timeouts with them.
  * Sizing is for a host with capacity to spare, where it buys first audio.
  */
