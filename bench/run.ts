@@ -22,7 +22,7 @@ import { print, progress, progressToStderr } from './lib/progress.ts';
 import { renderReport } from './lib/report.ts';
 import { htmlReport } from './lib/html-report.ts';
 import { headlineJson, resultDocument, type BenchRun } from './lib/summary.ts';
-import { mixedTexts, soakTexts, tokenize } from './lib/texts.ts';
+import { LLM_REPLY, mixedTexts, soakTexts, tokenize } from './lib/texts.ts';
 import { runNaive } from './naive.ts';
 import { runRaw } from './raw.ts';
 import { runSoak } from './soak.ts';
@@ -58,8 +58,6 @@ function budget(quick: boolean, realModel: boolean) {
   };
 }
 
-/** A reply as an LLM streams it: three sentences at 50 tokens a second (four characters each). */
-const LLM_REPLY = 'Sure, I can help with that. Your order shipped this morning and should arrive on Thursday, before noon. Is there anything else I can check for you today?';
 const LLM_TOKENS_PER_SECOND = 50;
 
 const SOAK = { turns: 1000, connections: 8, timeBoundMs: 240_000, turnBoundMs: 120_000, warmupTurns: 50 };

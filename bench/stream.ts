@@ -24,12 +24,11 @@ import { killAllChildren } from './lib/child.ts';
 import { Host } from './lib/host.ts';
 import { progressToStderr } from './lib/progress.ts';
 import { table } from './lib/table.ts';
-import { mixedTexts } from './lib/texts.ts';
+import { LLM_REPLY, mixedTexts } from './lib/texts.ts';
 import texts from './texts.json' with { type: 'json' };
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const ENTRY = `${ROOT}dist/src/server.js`;
-const SHORT_REPLY = 'Sure, I can help with that. Your order shipped this morning and should arrive on Thursday, before noon. Is there anything else I can check for you today?';
 const LONG_REPLY = texts.long.join(' ');
 const WARM_MS = 4000;
 
@@ -68,7 +67,7 @@ async function main(): Promise<number> {
   const rate = Number(values.rate);
   if (!(Number.isInteger(turns) && turns > 0) || !(rate > 0)) throw new Error('--turns must be a positive integer and --rate positive');
   const variants = (values.variant ?? ['sized:', 'fixed:KOKORO_CHUNK_SIZING=0']).map(parseVariant);
-  const reply = values.long ? LONG_REPLY : SHORT_REPLY;
+  const reply = values.long ? LONG_REPLY : LLM_REPLY;
   const loadBefore = loadavg()[0]!;
   const rows: Array<Record<string, unknown>> = [];
   for (const v of variants) {

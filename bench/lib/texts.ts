@@ -17,6 +17,9 @@ export interface TextSet {
 
 export const TEXTS: TextSet = texts;
 
+/** A reply as an LLM streams it (bench/run.ts and bench/stream.ts send it at 50 tokens a second). */
+export const LLM_REPLY = 'Sure, I can help with that. Your order shipped this morning and should arrive on Thursday, before noon. Is there anything else I can check for you today?';
+
 /** short, medium, long, short, medium, long, ... (then the remaining ones). */
 export function mixedTexts(set: TextSet = TEXTS): string[] {
   const out: string[] = [];

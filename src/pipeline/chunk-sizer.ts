@@ -76,8 +76,8 @@ export class ChunkSizer {
   /** Tokens at which one worker keeps up with playback (Infinity when it never does). */
   #breakEven(): number {
     const { curve, speed } = this.#o;
-    const gain = curve.speechMs(1) / speed - (curve.computeMs(1) - curve.computeMs(0));
-    return gain > 0 ? curve.computeMs(0) / gain : Infinity;
+    const gain = curve.speechMsPerToken / speed - curve.msPerToken;
+    return gain > 0 ? curve.fixedMs / gain : Infinity;
   }
 
   /** The chunker cut a chunk of `tokens` estimated tokens: advance the simulation. */

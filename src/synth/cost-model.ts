@@ -54,7 +54,6 @@ export class CostModel {
   #wy = 0;
   #wty = 0;
   #wSpeech = 0;
-  #wTokens = 0;
 
   constructor(halfLife = 64) {
     if (!(halfLife > 0)) throw new RangeError('halfLife must be positive');
@@ -77,12 +76,11 @@ export class CostModel {
     this.#wy = this.#wy * d + o.computeMs;
     this.#wty = this.#wty * d + tokens * o.computeMs;
     this.#wSpeech = this.#wSpeech * d + speechMs;
-    this.#wTokens = this.#wTokens * d + tokens;
   }
 
   /** The current curve, or null before enough has been seen. */
   curve(): CostCurve | null {
-    if (this.#n < MIN_OBSERVATIONS || this.#wTokens <= 0) return null;
+    if (this.#n < MIN_OBSERVATIONS || this.#wt <= 0) return null;
     const meanT = this.#wt / this.#w;
     const meanY = this.#wy / this.#w;
     const varT = this.#wtt / this.#w - meanT * meanT;
@@ -101,7 +99,7 @@ export class CostModel {
       intercept = 0;
     }
     intercept = Math.max(0, intercept);
-    const speechPerToken = this.#wSpeech / this.#wTokens;
+    const speechPerToken = this.#wSpeech / this.#wt;
     return {
       fixedMs: intercept,
       msPerToken: slope,
