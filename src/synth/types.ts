@@ -3,6 +3,7 @@
  * upstream provider and the router that combines them all implement `Synthesizer`.
  */
 import type { Silence } from '../shared/silence.ts';
+import type { WordTiming } from '../shared/word-timing.ts';
 
 export interface SynthesizeRequest {
   text: string;
@@ -38,6 +39,8 @@ export interface SynthesizedAudio {
   tokens?: number;
   /** Leading and trailing silence, measured by the worker (src/shared/silence.ts). */
   silence?: Silence;
+  /** Each word's time in `pcm`, when the model gave durations (src/shared/word-timing.ts); undefined: cannot time. */
+  words?: WordTiming[];
 }
 
 /** Rejects with a `TtsError`: tts_chunk_failed, tts_chunk_timeout, overloaded, cancelled, invalid_voice… */

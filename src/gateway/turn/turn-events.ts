@@ -5,6 +5,7 @@
  */
 import type { ErrorCode } from '../../errors.ts';
 import type { ChunkFailure } from '../../pipeline/turn-pipeline.ts';
+import type { WordTiming } from '../../shared/word-timing.ts';
 import type { Turn } from './turn.ts';
 
 /** The speeds Kokoro sounds right at, whatever protocol asks (OpenAI's wider range is clamped into it). */
@@ -25,6 +26,10 @@ export interface TurnAudio<R> {
   queueMs: number;
   /** How the protocol asked this chunk to be rendered when it was queued. */
   render: R;
+  /** Where this chunk starts on the turn's audio timeline: the ms of every earlier chunk delivered (skipped ones add nothing). */
+  offsetMs: number;
+  /** Word times relative to the first sample of `pcm`; undefined when the host cannot time words. */
+  words?: readonly WordTiming[];
 }
 
 export interface TurnChunkFailed {

@@ -180,9 +180,10 @@ export class Turn<R = undefined> {
       case 'audio': {
         this.#firstAudioMs ??= Math.round(performance.now() - this.#startedAt);
         this.#lastSent = out.a.index;
+        const offsetMs = samplesToMs(this.#samples);
         this.#samples += out.pcm.length;
         const { index, text, synthMs, queueMs } = out.a;
-        this.#events.audio(this, { index, text, pcm: out.pcm, synthMs, queueMs, render: out.render });
+        this.#events.audio(this, { index, text, pcm: out.pcm, synthMs, queueMs, render: out.render, offsetMs });
         return;
       }
       case 'failed':
