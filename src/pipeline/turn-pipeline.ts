@@ -24,6 +24,7 @@
  * never emitted late. cancel() emits 'cancelled' (not 'done'); a pending or later finish()
  * resolves with the summary so far (`ended: 'cancelled'`). Cancel after 'done' does nothing.
  */
+import type { Language } from '../shared/languages.ts';
 import { EventEmitter } from 'node:events';
 import { TtsError } from '../errors.ts';
 import { durationMs } from '../common/audio.ts';
@@ -41,6 +42,7 @@ interface Pending {
   text: string;
   voice?: string;
   speed?: number;
+  lang?: Language;
 }
 
 interface Running {
@@ -61,6 +63,8 @@ export class TurnPipeline extends EventEmitter {
   readonly #opts: TurnPipelineOptions;
   #voice: string;
   #speed: number;
+  /** The request's language; undefined: each chunk's first voice decides (in the worker). */
+  #lang: Language | undefined;
   readonly #startedAt: number;
   #gen = 0;
   #state: State = 'open';
@@ -93,6 +97,7 @@ export class TurnPipeline extends EventEmitter {
     this.#opts = opts;
     this.#voice = opts.voice;
     this.#speed = opts.speed;
+    this.#lang = opts.lang;
     this.#startedAt = opts.startedAt ?? performance.now();
   }
 
@@ -106,16 +111,17 @@ export class TurnPipeline extends EventEmitter {
   }
 
   /** Session defaults for chunks not yet dispatched (ws-v1 `config`). */
-  setDefaults(defaults: { voice?: string; speed?: number }): void {
+  setDefaults(defaults: { voice?: string; speed?: number; lang?: Language }): void {
     if (defaults.voice !== undefined) this.#voice = defaults.voice;
     if (defaults.speed !== undefined) this.#speed = defaults.speed;
+    if (defaults.lang !== undefined) this.#lang = defaults.lang;
   }
 
   /**
    * Queue the turn's next chunk; returns its index (0, 1, 2… in the order given), or -1
    * when it is ignored after cancel(). Refused after finish().
    */
-  processChunk(text: string, overrides?: { voice?: string; speed?: number }): number {
+  processChunk(text: string, overrides?: { voice?: string; speed?: number; lang?: Language }): number {
     if (this.#state === 'cancelled') return -1;
     const index = this.#received;
     if (this.#state !== 'open') throw new TtsError('internal', `turn ${this.turnId} is finished; chunk ${index} refused`);
@@ -277,7 +283,8 @@ export class TurnPipeline extends EventEmitter {
     }
     // Nothing before it is still to play: the listener waits on this one.
     const urgent = index === this.#next;
-    const req = { text, voice: chunk.voice ?? this.#voice, speed: chunk.speed ?? this.#speed, owner: this.#opts.owner, signal: controller.signal, urgent };
+    const lang = chunk.lang ?? this.#lang;
+    const req = { text, voice: chunk.voice ?? this.#voice, speed: chunk.speed ?? this.#speed, ...(lang !== undefined ? { lang } : {}), owner: this.#opts.owner, signal: controller.signal, urgent };
     let result: Promise<SynthesizedAudio>;
     try {
       result = this.#opts.synth.synthesize(req);

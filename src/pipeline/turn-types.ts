@@ -2,6 +2,7 @@
  * The turn pipeline's public shapes (re-exported by turn-pipeline.ts), kept apart so the
  * pipeline file holds only its mechanism.
  */
+import type { Language } from '../shared/languages.ts';
 import { TtsError } from '../errors.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Synthesizer } from '../synth/types.ts';
@@ -42,6 +43,8 @@ export interface TurnPipelineOptions {
   owner: string;
   voice: string;
   speed: number;
+  /** The request's language (`lang`); undefined: the first voice of each chunk's mix decides. */
+  lang?: Language;
   /** Chunks of this turn dispatched and not yet delivered or failed. */
   maxInFlight: number;
   /** finish()'s safety timeout for the impossible case. */

@@ -6,6 +6,7 @@
  * custom error properties such as `code` are lost when Piscina re-throws a worker
  * error on the main thread (piscina#1143).
  */
+import type { Language } from './languages.ts';
 import type { RuntimeInfo } from '../runtime/types.ts';
 import type { Silence } from './silence.ts';
 
@@ -22,6 +23,8 @@ export interface SynthRequest {
   /** A voice id (`af_heart`) or a mix (`af_bella+af_sky`, `af_bella(2)+af_sky(1)`). */
   voice: string;
   speed: number;
+  /** The language to read `text` in; undefined: the language of the (first) voice. */
+  lang?: Language;
 }
 
 export interface SynthTimings {

@@ -1,15 +1,17 @@
 /**
  * The voice catalogue and voice-mix grammar, shared by both threads.
  *
- * The table mirrors kokoro-js's own voice table (test/unit/voices-kokoro.test.ts keeps them equal):
- * those are the voices its phonemizer can speak (American and British English). The
+ * The English rows mirror kokoro-js's own voice table (test/unit/voices-kokoro.test.ts keeps
+ * them equal); the other 26 are the rest of the voice files kokoro-js ships, named and graded
+ * as in Kokoro-82M's VOICES.md (Spanish and Portuguese voices are ungraded there: ''). The
  * main thread keeps a copy so that validating a voice never loads kokoro-js and its
  * runtime onto the event loop's thread.
  */
+import type { Language } from './languages.ts';
 
 export interface VoiceInfo {
   name: string;
-  language: 'en-us' | 'en-gb';
+  language: Language;
   gender: 'female' | 'male';
   grade: string;
 }
@@ -43,6 +45,32 @@ export const VOICES: Readonly<Record<string, VoiceInfo>> = Object.freeze({
   bf_lily: { name: 'Lily', language: 'en-gb', gender: 'female', grade: 'D' },
   bm_daniel: { name: 'Daniel', language: 'en-gb', gender: 'male', grade: 'D' },
   bm_fable: { name: 'Fable', language: 'en-gb', gender: 'male', grade: 'C' },
+  ef_dora: { name: 'Dora', language: 'es', gender: 'female', grade: '' },
+  em_alex: { name: 'Alex', language: 'es', gender: 'male', grade: '' },
+  em_santa: { name: 'Santa', language: 'es', gender: 'male', grade: '' },
+  ff_siwis: { name: 'Siwis', language: 'fr', gender: 'female', grade: 'B-' },
+  hf_alpha: { name: 'Alpha', language: 'hi', gender: 'female', grade: 'C' },
+  hf_beta: { name: 'Beta', language: 'hi', gender: 'female', grade: 'C' },
+  hm_omega: { name: 'Omega', language: 'hi', gender: 'male', grade: 'C' },
+  hm_psi: { name: 'Psi', language: 'hi', gender: 'male', grade: 'C' },
+  if_sara: { name: 'Sara', language: 'it', gender: 'female', grade: 'C' },
+  im_nicola: { name: 'Nicola', language: 'it', gender: 'male', grade: 'C' },
+  jf_alpha: { name: 'Alpha', language: 'ja', gender: 'female', grade: 'C+' },
+  jf_gongitsune: { name: 'Gongitsune', language: 'ja', gender: 'female', grade: 'C' },
+  jf_nezumi: { name: 'Nezumi', language: 'ja', gender: 'female', grade: 'C-' },
+  jf_tebukuro: { name: 'Tebukuro', language: 'ja', gender: 'female', grade: 'C' },
+  jm_kumo: { name: 'Kumo', language: 'ja', gender: 'male', grade: 'C-' },
+  pf_dora: { name: 'Dora', language: 'pt-br', gender: 'female', grade: '' },
+  pm_alex: { name: 'Alex', language: 'pt-br', gender: 'male', grade: '' },
+  pm_santa: { name: 'Santa', language: 'pt-br', gender: 'male', grade: '' },
+  zf_xiaobei: { name: 'Xiaobei', language: 'zh', gender: 'female', grade: 'D' },
+  zf_xiaoni: { name: 'Xiaoni', language: 'zh', gender: 'female', grade: 'D' },
+  zf_xiaoxiao: { name: 'Xiaoxiao', language: 'zh', gender: 'female', grade: 'D' },
+  zf_xiaoyi: { name: 'Xiaoyi', language: 'zh', gender: 'female', grade: 'D' },
+  zm_yunjian: { name: 'Yunjian', language: 'zh', gender: 'male', grade: 'D' },
+  zm_yunxi: { name: 'Yunxi', language: 'zh', gender: 'male', grade: 'D' },
+  zm_yunxia: { name: 'Yunxia', language: 'zh', gender: 'male', grade: 'D' },
+  zm_yunyang: { name: 'Yunyang', language: 'zh', gender: 'male', grade: 'D' },
 });
 
 export const DEFAULT_VOICE = 'af_heart';

@@ -2,6 +2,7 @@
  * What the pipeline needs from synthesis, and nothing more. The local pool, the
  * upstream provider and the router that combines them all implement `Synthesizer`.
  */
+import type { Language } from '../shared/languages.ts';
 import type { Silence } from '../shared/silence.ts';
 import type { WordTiming } from '../shared/word-timing.ts';
 
@@ -9,6 +10,8 @@ export interface SynthesizeRequest {
   text: string;
   voice: string;
   speed: number;
+  /** The language to read the text in; undefined: the language of the voice (the first of a mix). */
+  lang?: Language;
   /**
    * Who asked (a connection or HTTP request id). The pool's queue is fair across
    * owners: it takes one task of each owner in turn.

@@ -5,6 +5,7 @@
  */
 import type { ErrorCode } from '../../errors.ts';
 import type { ChunkFailure } from '../../pipeline/turn-pipeline.ts';
+import type { Language } from '../../shared/languages.ts';
 import type { WordTiming } from '../../shared/word-timing.ts';
 import type { Turn } from './turn.ts';
 
@@ -14,6 +15,8 @@ export const KOKORO_SPEED_RANGE = [0.5, 2] as const;
 export interface VoiceSettings {
   voice: string;
   speed: number;
+  /** The request's `lang`; undefined: the language of the voice. */
+  lang?: Language;
 }
 
 export interface TurnAudio<R> {

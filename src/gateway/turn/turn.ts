@@ -15,6 +15,7 @@
  * `R` is what the protocol renders each chunk with (ws-v1: its audio format), fixed when
  * the chunk is queued and changeable until it is dispatched (applyDefaults).
  */
+import type { Language } from '../../shared/languages.ts';
 import type { FastifyBaseLogger } from 'fastify';
 import type { PhraseChunker } from '../../pipeline/phrase-chunker.ts';
 import { TurnPipeline, type ChunkAudio, type ChunkFailure, type TurnSummary } from '../../pipeline/turn-pipeline.ts';
@@ -28,7 +29,7 @@ export { KOKORO_SPEED_RANGE } from './turn-events.ts';
 export type { TurnAudio, TurnChunkFailed, TurnDone, TurnEvents, VoiceSettings } from './turn-events.ts';
 
 /** Per-message voice/speed (ws-v1 `speak`); chunks without them follow the turn's defaults until dispatched. */
-export type Overrides = { voice?: string; speed?: number };
+export type Overrides = { voice?: string; speed?: number; lang?: Language };
 
 export type TurnState = 'open' | 'flushed' | 'closed';
 
@@ -65,6 +66,7 @@ export class Turn<R = undefined> {
       owner,
       voice: voice.voice,
       speed: voice.speed,
+      ...(voice.lang !== undefined ? { lang: voice.lang } : {}),
       maxInFlight: ctx.config.maxInFlightPerTurn,
       drainSafetyMs: ctx.config.drainSafetyMs,
       metrics: ctx.metrics,

@@ -1,0 +1,57 @@
+/**
+ * espeak-ng compiled to WebAssembly (the `espeak-ng` npm package: the espeak-ng program with
+ * every language's data embedded), run as its command line is: one fresh instance per call.
+ *
+ * The build exports only `main`, so an instance cannot be reused (getopt's state, the
+ * library's globals); what we can share is the compiled module. It is compiled on first use,
+ * never at worker start, so English-only hosts pay nothing (bench/g2p-memory.ts measures it).
+ * Worker threads only: compiling and running are blocking work.
+ */
+import { readFile } from 'node:fs/promises';
+import ESpeakNg from 'espeak-ng';
+
+const WASM_URL = new URL('./espeak-ng.wasm', import.meta.resolve('espeak-ng'));
+const INPUT = '/tmp/input.txt';
+const OUTPUT = '/tmp/phonemes.txt';
+
+let compiled: Promise<WebAssembly.Module> | undefined;
+
+function wasmModule(): Promise<WebAssembly.Module> {
+  compiled ??= readFile(WASM_URL).then((bytes) => WebAssembly.compile(bytes));
+  // A failed compile is not cached: the next call retries.
+  compiled.catch(() => (compiled = undefined));
+  return compiled;
+}
+
+interface EspeakInstance {
+  FS: { writeFile(path: string, data: string): void; readFile(path: string, opts: { encoding: 'utf8' }): string };
+}
+
+/**
+ * The IPA espeak-ng writes for `text` read as `voice` (an espeak voice such as `fr-fr`), with
+ * `^` joining the letters of one phoneme, exactly as `espeak-ng -q --ipa --tie=^ -v <voice> -f <file>`
+ * prints it: one line per clause, words separated by spaces.
+ */
+export async function espeakIpa(text: string, voice: string): Promise<string> {
+  const module = await wasmModule();
+  const errors: string[] = [];
+  const run = (await ESpeakNg({
+    // The text goes in a file, not argv: no option parsing of user text, and no length limit.
+    arguments: ['-q', '-b', '1', '--ipa', '--tie=^', '--phonout', OUTPUT, '-v', voice, '-f', INPUT],
+    preRun: [(m: EspeakInstance) => m.FS.writeFile(INPUT, text)],
+    print: () => {},
+    printErr: (line: string) => errors.push(line),
+    instantiateWasm: (imports: WebAssembly.Imports, done: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void) => {
+      const instance = new WebAssembly.Instance(module, imports);
+      done(instance, module);
+      return instance.exports;
+    },
+  })) as EspeakInstance;
+  let out: string;
+  try {
+    out = run.FS.readFile(OUTPUT, { encoding: 'utf8' });
+  } catch {
+    throw new Error(`espeak-ng (${voice}) wrote no phonemes${errors.length > 0 ? `: ${errors.join('; ')}` : ''}`);
+  }
+  return out;
+}
