@@ -33,6 +33,7 @@ export const ERROR_CATALOGUE = {
   invalid_request: { status: 400, ...caller, doc: 'an HTTP request the host cannot take: bad or empty body, unknown route, a missing WebSocket upgrade' },
   invalid_voice: { status: 400, ...caller, doc: 'a voice the host does not have' },
   invalid_speed: { status: 400, ...caller, doc: 'a speed outside the accepted range, or not a number' },
+  invalid_lang: { status: 400, ...caller, doc: 'a `lang` that is not one of the nine languages (a lang_code letter a b e f h i j p z, or a BCP-47 tag such as es, pt-BR, zh)' },
   invalid_format: { status: 400, ...caller, doc: 'an audio format or encoding the host does not produce' },
   empty_text: { status: 400, ...caller, doc: 'input with nothing to speak' },
   text_too_long: { status: 413, ...caller, failsOver: true, doc: 'a turn or input over the host limit, or a chunk over the model limit (the upstream may still take it)' },

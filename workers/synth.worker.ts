@@ -11,6 +11,7 @@ import { measureSilence } from '../src/shared/silence.ts';
 import { Piscina } from 'piscina';
 import type { CalibrationRun, SynthRequest, SynthResult, WorkerEvent, WorkerInit } from '../src/shared/protocol.ts';
 import { claimSlot, enterNative, leaveNative } from '../src/shared/native-slots.ts';
+import { LANGUAGES } from '../src/shared/languages.ts';
 import { parseVoice } from '../src/shared/voices.ts';
 import { DEFAULT_STALL_MS, blockFor, busyLoopForever, exhaustHeap, extractFaults, throwAfterReturn, type Fault } from './faults.ts';
 import { openSession, type KokoroSession } from './kokoro/session.ts';
@@ -105,6 +106,7 @@ export default async function synthesize(req: SynthRequest): Promise<SynthResult
   const voice = parseVoice(req.voice);
   if (!voice.ok) return fail('invalid_voice', voice.message);
   if (!Number.isFinite(req.speed) || req.speed < 0.25 || req.speed > 4) return fail('invalid_speed', 'speed must be between 0.25 and 4');
+  if (req.lang !== undefined && !(LANGUAGES as readonly string[]).includes(req.lang)) return fail('invalid_lang', `unknown lang "${String(req.lang)}"`);
 
   let text = req.text;
   let corrupt = false;
@@ -124,7 +126,7 @@ export default async function synthesize(req: SynthRequest): Promise<SynthResult
   try {
     const input = req.phonemes !== undefined ? { phonemes: req.phonemes } : { text: text! };
     if (corrupt) await mainSession!.run(new BigInt64Array([0n, 999_999n, 0n]), new Float32Array(256), 1);
-    const out = await synthesizer.synthesize(input, voice.components, req.speed);
+    const out = await synthesizer.synthesize(input, voice.components, req.speed, req.lang);
     const result: SynthResult = {
       ok: true,
       pcm: out.pcm,

@@ -50,6 +50,7 @@ export interface SynthSuccess {
 export type WorkerFailureCode =
   | 'invalid_voice'
   | 'invalid_speed'
+  | 'invalid_lang'
   | 'empty_text'
   | 'text_too_long'
   | 'inference_error'

@@ -6,6 +6,7 @@
  */
 import type { Config } from '../config.ts';
 import { TtsError } from '../errors.ts';
+import { LANGUAGES } from '../shared/languages.ts';
 import { parseVoice } from '../shared/voices.ts';
 import { estimateTokens } from '../common/token-estimate.ts';
 import type { Lane } from './fair-queue.ts';
@@ -70,6 +71,7 @@ export function refusal(req: SynthesizeRequest): TtsError | null {
   const voice = parseVoice(req.voice);
   if (!voice.ok) return new TtsError('invalid_voice', voice.message);
   if (!Number.isFinite(req.speed) || req.speed < 0.25 || req.speed > 4) return new TtsError('invalid_speed', 'speed must be between 0.25 and 4');
+  if (req.lang !== undefined && !(LANGUAGES as readonly string[]).includes(req.lang)) return new TtsError('invalid_lang', `unknown lang "${String(req.lang)}"`);
   if (req.text.trim() === '') return new TtsError('empty_text', 'the text is empty');
   if (req.signal?.aborted === true) return new TtsError('cancelled', 'cancelled before queueing');
   return null;

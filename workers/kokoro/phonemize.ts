@@ -7,6 +7,8 @@
  * phonemes are exactly those kokoro-js would synthesize, and no model is involved.
  */
 import { KokoroTTS } from 'kokoro-js';
+import type { Language } from '../../src/shared/languages.ts';
+import { g2p } from '../g2p/index.ts';
 
 class PhonemesCaptured extends Error {
   constructor(readonly phonemes: string) {
@@ -33,4 +35,10 @@ export async function phonemize(text: string, voice: string): Promise<string> {
     throw err;
   }
   throw new Error('kokoro-js returned without tokenizing');
+}
+
+/** Phonemes for `text` in `lang`: English through kokoro-js (its voice letter picks the accent), the rest through workers/g2p. */
+export async function phonemizeIn(text: string, lang: Language): Promise<string> {
+  if (lang === 'en-us' || lang === 'en-gb') return phonemize(text, lang === 'en-gb' ? 'bf_emma' : 'af_heart');
+  return (await g2p(text, lang)).phonemes;
 }

@@ -10,7 +10,9 @@
  */
 import { KokoroTTS } from 'kokoro-js';
 import type { VoiceComponent } from '../../src/shared/voices.ts';
-import { phonemize } from './phonemize.ts';
+import type { Language } from '../../src/shared/languages.ts';
+import { languageOfVoiceId } from '../../src/shared/languages.ts';
+import { phonemizeIn } from './phonemize.ts';
 import type { KokoroSession } from './session.ts';
 import { MAX_PHONEME_TOKENS, frameIds, phonemesToIds } from './tokenizer.ts';
 import { mixedStyle } from './voices.ts';
@@ -51,12 +53,15 @@ export class KokoroSynthesizer {
     this.#tts = new KokoroTTS(model as never, null as never);
   }
 
-  /** `components` come from parseVoice(): validated catalogue voices with normalised weights. */
-  async synthesize(input: { text?: string; phonemes?: string }, components: readonly VoiceComponent[], speed: number): Promise<Synthesized> {
+  /**
+   * `components` come from parseVoice(): validated catalogue voices with normalised weights.
+   * The text is read in `lang`, or else in the first voice's language (voice mixes may cross languages).
+   */
+  async synthesize(input: { text?: string; phonemes?: string }, components: readonly VoiceComponent[], speed: number, lang?: Language): Promise<Synthesized> {
     const first = components[0];
     if (first === undefined) throw new Error('no voice');
     const t0 = performance.now();
-    const phonemes = input.phonemes ?? (await phonemize(input.text ?? '', first.id));
+    const phonemes = input.phonemes ?? (await phonemizeIn(input.text ?? '', lang ?? languageOfVoiceId(first.id) ?? 'en-us'));
     const ids = phonemesToIds(phonemes);
     const t1 = performance.now();
     if (ids.length === 0) throw new SynthesisRefused('empty_text', 'the text has nothing to speak');

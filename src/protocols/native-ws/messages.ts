@@ -1,10 +1,12 @@
 /**
  * Client frames of ws-v1.md, validated by hand so that each fault gets its protocol
  * code: bad_message (not JSON, not an object, unknown type, wrong field type),
- * invalid_voice, invalid_speed, invalid_format. Unknown fields are ignored: the protocol
+ * invalid_voice, invalid_speed, invalid_format, and invalid_lang for the `lang` extension
+ * (README: Languages). Unknown fields are ignored: the protocol
  * grows by optional fields, and an old host must not reject a newer client.
  */
 import { KOKORO_SPEED_RANGE } from '../../gateway/turn/turn.ts';
+import { parseLanguage, type Language } from '../../shared/languages.ts';
 import { resolveVoiceName } from '../../shared/voices.ts';
 
 export const WS_FORMATS = ['pcm_s16le', 'f32le'] as const;
@@ -13,14 +15,14 @@ export type WsFormat = (typeof WS_FORMATS)[number];
 const MAX_TURN_ID_LENGTH = 128;
 
 export type ClientMessage =
-  | { type: 'config'; voice?: string; speed?: number; format?: WsFormat }
+  | { type: 'config'; voice?: string; speed?: number; format?: WsFormat; lang?: Language }
   | { type: 'text'; text: string; turnId?: string }
   | { type: 'flush'; turnId?: string }
-  | { type: 'speak'; text: string; turnId?: string; voice?: string; speed?: number }
+  | { type: 'speak'; text: string; turnId?: string; voice?: string; speed?: number; lang?: Language }
   | { type: 'cancel'; turnId?: string }
   | { type: 'ping'; id?: string | number };
 
-export type RejectCode = 'bad_message' | 'invalid_voice' | 'invalid_speed' | 'invalid_format';
+export type RejectCode = 'bad_message' | 'invalid_voice' | 'invalid_speed' | 'invalid_format' | 'invalid_lang';
 
 export class Reject extends Error {
   readonly code: RejectCode;
@@ -35,6 +37,13 @@ export function checkVoice(value: unknown): string {
   const voice = resolveVoiceName(value);
   if (voice === null) throw new Reject('invalid_voice', 'unknown voice; GET /v1/voices lists the voices');
   return voice;
+}
+
+/** `lang`: a Kokoro lang_code letter or a BCP-47 tag of one of the nine languages. */
+export function checkLang(value: unknown): Language {
+  const parsed = parseLanguage(value);
+  if (!parsed.ok) throw new Reject('invalid_lang', parsed.message);
+  return parsed.lang;
 }
 
 export function checkSpeed(value: unknown): number {
@@ -79,13 +88,13 @@ function pingId(value: unknown): string | number {
 function parseObject(o: Fields): ClientMessage {
   switch (o.type) {
     case 'config':
-      return { type: 'config', voice: optional(o, 'voice', checkVoice), speed: optional(o, 'speed', checkSpeed), format: optional(o, 'format', checkFormat) };
+      return { type: 'config', voice: optional(o, 'voice', checkVoice), speed: optional(o, 'speed', checkSpeed), format: optional(o, 'format', checkFormat), lang: optional(o, 'lang', checkLang) };
     case 'text':
       return { type: 'text', turnId: optional(o, 'turn_id', turnId), text: text(o) };
     case 'flush':
       return { type: 'flush', turnId: optional(o, 'turn_id', turnId) };
     case 'speak':
-      return { type: 'speak', turnId: optional(o, 'turn_id', turnId), text: text(o), voice: optional(o, 'voice', checkVoice), speed: optional(o, 'speed', checkSpeed) };
+      return { type: 'speak', turnId: optional(o, 'turn_id', turnId), text: text(o), voice: optional(o, 'voice', checkVoice), speed: optional(o, 'speed', checkSpeed), lang: optional(o, 'lang', checkLang) };
     case 'cancel':
       return { type: 'cancel', turnId: optional(o, 'turn_id', turnId) };
     case 'ping':
@@ -116,8 +125,8 @@ export function parseClientFrame(data: string): ClientMessage {
 }
 
 /** Session defaults from the upgrade's query string; each bad value is reported and the default kept. */
-export function parseQueryDefaults(query: Fields): { voice?: string; speed?: number; format?: WsFormat; rejects: Reject[] } {
-  const out: { voice?: string; speed?: number; format?: WsFormat; rejects: Reject[] } = { rejects: [] };
+export function parseQueryDefaults(query: Fields): { voice?: string; speed?: number; format?: WsFormat; lang?: Language; rejects: Reject[] } {
+  const out: { voice?: string; speed?: number; format?: WsFormat; lang?: Language; rejects: Reject[] } = { rejects: [] };
   const attempt = (fn: () => void) => {
     try {
       fn();
@@ -135,5 +144,6 @@ export function parseQueryDefaults(query: Fields): { voice?: string; speed?: num
     });
   }
   if (query.format !== undefined) attempt(() => (out.format = checkFormat(query.format)));
+  if (query.lang !== undefined) attempt(() => (out.lang = checkLang(query.lang)));
   return out;
 }

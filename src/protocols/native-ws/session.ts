@@ -6,6 +6,7 @@
  *
  * A message rejected with a recoverable error changes nothing.
  */
+import type { Language } from '../../shared/languages.ts';
 import type { FastifyBaseLogger } from 'fastify';
 import type { RawData, WebSocket } from 'ws';
 import { floatToS16le } from '../../common/audio.ts';
@@ -21,6 +22,8 @@ export interface Settings {
   voice: string;
   speed: number;
   format: WsFormat;
+  /** `lang` (README: Languages); undefined: each chunk is read in its voice's language. */
+  lang?: Language;
 }
 
 function pcmPayload(pcm: Float32Array, format: WsFormat): Buffer {
@@ -120,10 +123,11 @@ export class WsSession implements SocketProtocol, TurnEvents<WsFormat> {
   #handle(msg: ClientMessage): void {
     switch (msg.type) {
       case 'config':
-        this.#log.debug({ voice: msg.voice, speed: msg.speed, format: msg.format }, 'ws config received');
+        this.#log.debug({ voice: msg.voice, speed: msg.speed, format: msg.format, lang: msg.lang }, 'ws config received');
         if (msg.voice !== undefined) this.#settings.voice = msg.voice;
         if (msg.speed !== undefined) this.#settings.speed = msg.speed;
         if (msg.format !== undefined) this.#settings.format = msg.format;
+        if (msg.lang !== undefined) this.#settings.lang = msg.lang;
         for (const turn of this.#turns.list()) turn.applyDefaults(this.#settings, this.#settings.format);
         return;
       case 'text':
@@ -134,6 +138,7 @@ export class WsSession implements SocketProtocol, TurnEvents<WsFormat> {
         const overrides: Overrides = {};
         if (msg.voice !== undefined) overrides.voice = msg.voice;
         if (msg.speed !== undefined) overrides.speed = msg.speed;
+        if (msg.lang !== undefined) overrides.lang = msg.lang;
         this.#acceptText(msg.text, msg.turnId, overrides, true);
         return;
       }

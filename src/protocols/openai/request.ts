@@ -6,6 +6,7 @@
  * so values outside that are clamped, and the applied speed is returned in the
  * `x-kokoro-speed` response header. Outside 0.25–4.0 is `invalid_speed`.
  */
+import { parseLanguage, type Language } from '../../shared/languages.ts';
 import { DEFAULT_VOICE, resolveVoiceName } from '../../shared/voices.ts';
 import { assertEncodable, SPEECH_FORMATS, type SpeechFormat } from './encoders/index.ts';
 import { ApiError } from '../../gateway/http-errors.ts';
@@ -24,6 +25,8 @@ export interface SpeechParams {
   speed: number;
   requestedSpeed: number;
   streamFormat: 'audio' | 'sse';
+  /** `lang` (or Kokoro-FastAPI's `lang_code`); undefined: the language of the (first) voice. */
+  lang?: Language;
 }
 
 function field(body: Record<string, unknown>, name: string): unknown {
@@ -71,5 +74,15 @@ export function parseSpeechRequest(body: unknown, maxInputChars: number): Speech
     throw new ApiError('invalid_request', 'stream_format must be "audio" or "sse"', 'stream_format');
   }
 
-  return { model, input, voice, format, speed, requestedSpeed: rawSpeed, streamFormat };
+  // Kokoro-FastAPI names it lang_code; both are accepted, `lang` wins when both are sent.
+  const langParam = field(b, 'lang') !== undefined ? 'lang' : 'lang_code';
+  const rawLang = field(b, langParam);
+  let lang: Language | undefined;
+  if (rawLang !== undefined && rawLang !== null) {
+    const parsed = parseLanguage(rawLang);
+    if (!parsed.ok) throw new ApiError('invalid_lang', parsed.message, langParam);
+    lang = parsed.lang;
+  }
+
+  return { model, input, voice, format, speed, requestedSpeed: rawSpeed, streamFormat, ...(lang !== undefined ? { lang } : {}) };
 }

@@ -47,7 +47,7 @@ export class SpeechStream implements Drainable, TurnEvents<undefined> {
     this.#log = log;
     this.first = new Promise((resolve) => (this.#resolveFirst = resolve));
     this.body = new Readable({ highWaterMark: BODY_HIGH_WATER, read: () => this.#resume() });
-    this.#turn = new Turn(owner, ctx, owner, { voice: params.voice, speed: params.speed }, this, log);
+    this.#turn = new Turn(owner, ctx, owner, { voice: params.voice, speed: params.speed, ...(params.lang !== undefined ? { lang: params.lang } : {}) }, this, log);
     this.#turn.becomeHead();
   }
 
