@@ -27,6 +27,9 @@ t.test('client frames that parse', async (t) => {
     ['{"type":"cancel","turn_id":"t"}', { type: 'cancel', turnId: 't' }],
     ['{"type":"ping","id":7}', { type: 'ping', id: 7 }],
     ['{"type":"ping"}', { type: 'ping', id: undefined }],
+    ['{"type":"config","lang":"e"}', { type: 'config', lang: 'es' }],
+    ['{"type":"speak","text":"olá","voice":"pf_dora","lang":"pt-BR"}', { type: 'speak', text: 'olá', voice: 'pf_dora', lang: 'pt-br' }],
+    ['{"type":"speak","text":"你好","voice":"af_heart+zf_xiaobei","lang":"zh_Hans"}', { type: 'speak', text: '你好', voice: 'af_heart+zf_xiaobei', lang: 'zh' }],
   ];
   for (const [frame, expected] of cases) t.same(parseClientFrame(frame), expected, frame);
 });
@@ -60,6 +63,11 @@ t.test('client frames rejected with their protocol code', async (t) => {
     ['{"type":"speak","text":"a","speed":0.25}', 'invalid_speed'],
     ['{"type":"config","format":"mp3"}', 'invalid_format'],
     ['{"type":"config","format":1}', 'invalid_format'],
+    ['{"type":"config","lang":"klingon"}', 'invalid_lang'],
+    ['{"type":"config","lang":""}', 'invalid_lang'],
+    ['{"type":"config","lang":null}', 'invalid_lang'],
+    ['{"type":"speak","text":"a","lang":"de"}', 'invalid_lang'],
+    ['{"type":"speak","text":"a","lang":["es"]}', 'invalid_lang'],
   ];
   for (const [frame, code] of cases) t.equal(rejectOf(frame).code, code, frame);
   t.equal(rejectOf('{"type":"speak","text":"a","voice":"no","turn_id":"t9"}').turnId, 't9', 'the turn_id travels with the rejection');
@@ -72,6 +80,9 @@ t.test('query defaults: good values apply, bad ones are reported and left at the
   t.same(bad.rejects.map((r) => r.code), ['invalid_voice', 'invalid_speed', 'invalid_format']);
   t.equal(bad.voice, undefined);
   t.same(parseQueryDefaults({ speed: '3' }).rejects.map((r) => r.code), ['invalid_speed']);
+  t.same(parseQueryDefaults({ lang: 'ja-JP' }), { lang: 'ja', rejects: [] });
+  const badLang = parseQueryDefaults({ lang: 'x' });
+  t.same([badLang.lang, badLang.rejects.map((r) => r.code)], [undefined, ['invalid_lang']], 'a bad lang is reported and left unset');
   t.same(parseQueryDefaults({ speed: ['1', '2'] }).rejects.map((r) => r.code), ['invalid_speed'], 'a repeated parameter is not a number');
 });
 
@@ -82,6 +93,10 @@ t.test('speech request validation', async (t) => {
   t.equal(parseSpeechRequest({ ...ok, speed: 4 }, 100).speed, 2, 'clamped to Kokoro range');
   t.equal(parseSpeechRequest({ ...ok, speed: 0.25 }, 100).speed, 0.5, 'clamped to Kokoro range');
   t.equal(parseSpeechRequest({ ...ok, voice: undefined }, 100).voice, 'af_heart', 'voice defaults');
+  t.equal(parseSpeechRequest(ok, 100).lang, undefined, 'no lang: the voice decides (in the worker)');
+  t.equal(parseSpeechRequest({ ...ok, lang: 'f' }, 100).lang, 'fr', 'a lang_code letter');
+  t.equal(parseSpeechRequest({ ...ok, lang_code: 'p' }, 100).lang, 'pt-br', "Kokoro-FastAPI's field name");
+  t.equal(parseSpeechRequest({ ...ok, lang: 'hi-IN', lang_code: 'e' }, 100).lang, 'hi', 'lang wins over lang_code');
   const cases: Array<[unknown, string, string | null, number]> = [
     [[1], 'invalid_request', null, 400],
     [{ ...ok, model: 'whisper-1' }, 'invalid_request', 'model', 400],
@@ -95,6 +110,8 @@ t.test('speech request validation', async (t) => {
     [{ ...ok, speed: 4.5 }, 'invalid_speed', 'speed', 400],
     [{ ...ok, speed: '1' }, 'invalid_speed', 'speed', 400],
     [{ ...ok, stream_format: 'chunks' }, 'invalid_request', 'stream_format', 400],
+    [{ ...ok, lang: 'xx' }, 'invalid_lang', 'lang', 400],
+    [{ ...ok, lang_code: 'en-ZZ' }, 'invalid_lang', 'lang_code', 400],
   ];
   for (const [body, code, param, status] of cases) {
     try {

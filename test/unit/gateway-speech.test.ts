@@ -121,6 +121,9 @@ t.test('bad inputs get their codes and statuses', async (t) => {
     [{ ...base, input: 'x'.repeat(51) }, 413, 'text_too_long', 'input'],
     [{ ...base, response_format: 'ogg' }, 400, 'invalid_format', 'response_format'],
     [{ ...base, stream_format: 'chunks' }, 400, 'invalid_request', 'stream_format'],
+    [{ ...base, lang: 'klingon' }, 400, 'invalid_lang', 'lang'],
+    [{ ...base, lang: 7 }, 400, 'invalid_lang', 'lang'],
+    [{ ...base, lang_code: 'q' }, 400, 'invalid_lang', 'lang_code'],
   ];
   for (const [body, status, code, param] of cases) {
     const err = await openai.audio.speech.create(body as never).then(
@@ -132,6 +135,13 @@ t.test('bad inputs get their codes and statuses', async (t) => {
     t.notMatch(JSON.stringify(raw), /\/work\/|at .*\.ts:\d+/, 'no paths or stack in the body');
   }
   t.equal(host.pool.calls.length, 0);
+});
+
+t.test('lang (or lang_code) reaches every synthesis request; a cross-language mix is accepted', async (t) => {
+  const host = await startHost(t);
+  await client(host).audio.speech.create({ model: 'kokoro', voice: 'ff_siwis+af_heart', input: 'Bonjour.', response_format: 'pcm', lang: 'fr-FR' } as never).then((r) => r.arrayBuffer());
+  await client(host).audio.speech.create({ model: 'kokoro', voice: 'pm_alex', input: 'Olá.', response_format: 'pcm', lang_code: 'p' } as never).then((r) => r.arrayBuffer());
+  t.same(host.pool.calls.map((c) => [c.voice, c.lang]), [['ff_siwis+af_heart', 'fr'], ['pm_alex', 'pt-br']]);
 });
 
 t.test('the first bytes leave before the last chunk is synthesized', async (t) => {

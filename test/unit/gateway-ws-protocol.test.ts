@@ -16,6 +16,31 @@ async function session(t: Test, url: string): Promise<{ client: WsClient; ready:
 }
 
 
+t.test('lang (extension): from the query, config and speak, down to every synthesis request', async (t) => {
+  const host = await startHost(t);
+  const { client } = await session(t, `${host.wsUrl}?lang=e`);
+  client.send({ type: 'speak', text: 'Hola.', voice: 'ef_dora', turn_id: 'q' });
+  await client.json('tts_done');
+  client.send({ type: 'speak', text: 'こんにちは。', voice: 'jf_alpha', lang: 'ja-JP', turn_id: 's' });
+  await client.json('tts_done');
+  client.send({ type: 'config', lang: 'z' });
+  client.send({ type: 'speak', text: '你好。', voice: 'af_heart+zf_xiaobei', turn_id: 'c' });
+  await client.json('tts_done');
+  t.same(host.pool.calls.map((c) => [c.text, c.voice, c.lang]), [
+    ['Hola.', 'ef_dora', 'es'],
+    ['こんにちは。', 'jf_alpha', 'ja'],
+    ['你好。', 'af_heart+zf_xiaobei', 'zh'],
+  ]);
+});
+
+t.test('without lang no language is sent: the worker reads each chunk in its first voice\'s language', async (t) => {
+  const host = await startHost(t);
+  const { client } = await session(t, host.wsUrl);
+  client.send({ type: 'speak', text: 'Ciao.', voice: 'if_sara', turn_id: 'a' });
+  await client.json('tts_done');
+  t.same(host.pool.calls.map((c) => [c.voice, c.lang]), [['if_sara', undefined]]);
+});
+
 t.test('ready comes first and describes the session', async (t) => {
   const host = await startHost(t);
   const client = await WsClient.open(`${host.wsUrl}?voice=am_adam&speed=1.5&format=f32le`);
@@ -134,6 +159,8 @@ t.test('recoverable errors change nothing: no turn opened, nothing queued, the s
     [{ type: 'speak', text: 'Hello.', voice: 'nope' }, 'invalid_voice'],
     [{ type: 'speak', text: 'Hello.', speed: 3 }, 'invalid_speed'],
     [{ type: 'config', format: 'opus' }, 'invalid_format'],
+    [{ type: 'speak', text: 'Hello.', lang: 'nope' }, 'invalid_lang'],
+    [{ type: 'config', lang: 'de-DE' }, 'invalid_lang'],
     [{ type: 'text', text: 'x'.repeat(41), turn_id: 'big' }, 'text_too_long'],
   ];
   for (const [message, code] of cases) {
