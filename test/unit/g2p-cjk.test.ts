@@ -2,7 +2,7 @@
  * The Japanese and Mandarin front ends on word lists with the phonemes upstream's v1.0 front
  * ends give them (kana and pinyin tables of misaki, Kokoro's G2P), and their word spans.
  */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { integerToHanzi } from '../../workers/g2p/cjk-numbers.ts';
 import { kanaToKokoro } from '../../workers/g2p/ja-kana.ts';
 import { jaG2p } from '../../workers/g2p/ja.ts';
@@ -10,7 +10,7 @@ import { syllableToKokoro } from '../../workers/g2p/zh-pinyin.ts';
 import { zhG2p } from '../../workers/g2p/zh.ts';
 import { VOCAB } from '../../workers/kokoro/tokenizer.ts';
 
-function allInVocab(t: Tap.Test, phonemes: string): void {
+function allInVocab(t: Test, phonemes: string): void {
   const unknown = [...phonemes].filter((ch) => !VOCAB.has(ch));
   t.same(unknown, [], 'every symbol is in the vocab');
 }

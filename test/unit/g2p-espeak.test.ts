@@ -31,7 +31,10 @@ function commandLine(words: readonly string[], voice: string): string[] {
 for (const lang of Object.keys(WORDS) as EspeakLanguage[]) {
   t.test(`${lang}: the worker's G2P says what espeak-ng's command line says`, toolTestOptions('espeak-ng'), async (t) => {
     const missing = missingTool('espeak-ng');
-    if (missing !== null) return t.fail(missing);
+    if (missing !== null) {
+      t.fail(missing);
+      return;
+    }
     const words = WORDS[lang];
     const cli = commandLine(words, ESPEAK_VOICES[lang]);
     t.equal(cli.length, words.length, 'one line per word from the command line');
