@@ -20,6 +20,8 @@
  * estimate of a prefix that ends at a gap is the running sum: the chunker relies on that.
  */
 
+import type { Language } from '../shared/languages.ts';
+
 /** Kokoro's pause punctuation, which passes through as one token each (kokoro-js keeps it verbatim). */
 const PAUSE_PUNCT = new Set([...';:,.!?¡¿—…"«»“”(){}[]']);
 /** Marks that live inside words and cost at most one token. */
@@ -153,13 +155,53 @@ export function estimateWordTokens(word: string): number {
   return cost;
 }
 
+/**
+ * Per-language costs where a language's own G2P reads a script far more cheaply than English
+ * espeak-ng does (which spells it out as "Chinese letter …"), measured on workers/g2p:
+ *
+ *   zh  a Han character is one syllable: at most 6 symbols and a space      "窗" -> ꭧʰwa→ŋ
+ *   ja  a kanji reads as 1-4 morae of up to 3 symbols; a kana is one mora    "承" -> ɕoː
+ *   hi  a Devanagari letter or sign is one or two symbols (stress marks on top)
+ *
+ * Other languages read Latin letters as English does (es fr it pt-br use WORD_LETTER).
+ */
+const LANGUAGE_COSTS: Readonly<Partial<Record<Language, (ch: string) => number | undefined>>> = {
+  zh: (ch) => (RE_HAN.test(ch) ? 7 : undefined),
+  ja: (ch) => (RE_HAN.test(ch) ? 10 : RE_KANA.test(ch) ? 4 : undefined),
+  hi: (ch) => (RE_DEVANAGARI.test(ch) ? 3 : undefined),
+};
+const RE_HAN = /\p{Script=Han}/u;
+const RE_KANA = /[\p{Script=Hiragana}\p{Script=Katakana}\u30fc]/u;
+const RE_DEVANAGARI = /\p{Script=Devanagari}/u;
+
+/**
+ * Estimated tokens of one word read in `lang`: the language's own costs for its script, the
+ * English estimate for everything else. Without a language: the English estimate.
+ */
+export function estimateWordTokensIn(word: string, lang: Language | undefined): number {
+  const own = lang === undefined ? undefined : LANGUAGE_COSTS[lang];
+  if (own === undefined) return estimateWordTokens(word);
+  let cost = 0;
+  let rest = '';
+  for (const ch of word) {
+    const c = own(ch);
+    if (c === undefined) rest += ch;
+    else {
+      if (rest !== '') cost += estimateWordTokens(rest);
+      rest = '';
+      cost += c;
+    }
+  }
+  return cost + (rest === '' ? 0 : estimateWordTokens(rest));
+}
+
 /** Estimated phoneme tokens of `text`: the sum of its words plus one per gap between them. */
-export function estimateTokens(text: string): number {
+export function estimateTokens(text: string, lang?: Language): number {
   let total = 0;
   let words = 0;
   for (const word of text.split(/\s+/u)) {
     if (word === '') continue;
-    total += estimateWordTokens(word);
+    total += estimateWordTokensIn(word, lang);
     words++;
   }
   return total + Math.max(0, words - 1);

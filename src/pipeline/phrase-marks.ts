@@ -17,15 +17,17 @@ export const NEVER_END = new Set(
 );
 /** Abbreviations that end a sentence only when a capital letter follows. */
 export const AMBIGUOUS_END = new Set('etc inc ltd co corp jr sr bros al llc plc'.split(' '));
-export const SENTENCE_MARKS = new Set([...'.!?…']);
+/** Hindi ends sentences with the danda (।, ॥), followed by a space like a full stop. */
+export const SENTENCE_MARKS = new Set([...'.!?…।॥']);
 export const CLAUSE_MARKS = new Set([...',;:—–…']);
 /** Closing quotes and brackets that belong to the phrase they close. */
 export const CLOSERS = new Set([...`"'”’»)]}」』）`]);
 /** CJK punctuation ends a phrase without any space after it. */
-export const CJK_SENTENCE = new Set([...'。！？']);
+export const CJK_SENTENCE = new Set([...'。！？．']);
 export const CJK_CLAUSE = new Set([...'、，；：']);
-export const OPENERS = /^[\s"'“‘«([{「『（]+/u;
-export const RE_UPPER_START = /^["'“‘«([{「『（]*\p{Lu}/u;
+/** Spanish opens questions and exclamations with ¿ and ¡. */
+export const OPENERS = /^[\s"'“‘«([{「『（¿¡]+/u;
+export const RE_UPPER_START = /^["'“‘«([{「『（¿¡]*\p{Lu}/u;
 export const RE_WS = /\s/u;
 /** Inside a giant word, prefer splitting after one of these ("https://a.b/c?d=e"). */
 export const SOFT_BREAKS = new Set([...'/\\-_.,:;?&=+#@|~']);

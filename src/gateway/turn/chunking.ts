@@ -11,7 +11,9 @@
  * queued listener depends on, and a soak at 80 % load tipped into queue timeouts with them.
  * Sizing is for a host with capacity to spare, where it buys first audio.
  */
+import { estimateWordTokensIn } from '../../common/token-estimate.ts';
 import { ChunkSizer } from '../../pipeline/chunk-sizer.ts';
+import type { Language } from '../../shared/languages.ts';
 import { DEFAULT_MAX_TOKENS, PhraseChunker } from '../../pipeline/phrase-chunker.ts';
 import type { GatewayContext } from '../context.ts';
 
@@ -26,13 +28,18 @@ const MAX_UTILIZATION = 0.5;
 /** The share of a budget a chunk may use: the curve is a running estimate. */
 const SAFETY = 0.8;
 
-export function chunkerFor(ctx: GatewayContext, speed: number): PhraseChunker {
+/**
+ * `lang` is the language the turn's text will be read in (the request's, else its voice's):
+ * the token estimate knows what each language's G2P makes of its script.
+ */
+export function chunkerFor(ctx: GatewayContext, speed: number, lang?: Language): PhraseChunker {
+  const estimateTokens = (word: string) => estimateWordTokensIn(word, lang);
   const curve = ctx.config.chunkSizing ? (ctx.pool.costCurve?.() ?? null) : null;
-  if (curve === null) return new PhraseChunker();
+  if (curve === null) return new PhraseChunker({ estimateTokens });
   // Workers another turn is not using now; the turn's own look-ahead bounds it too.
   const health = ctx.pool.health();
   const idle = health.plan.workers - health.busyWorkers;
-  if (idle < 1 || health.queueDepth > 0 || health.utilization > MAX_UTILIZATION) return new PhraseChunker();
+  if (idle < 1 || health.queueDepth > 0 || health.utilization > MAX_UTILIZATION) return new PhraseChunker({ estimateTokens });
   const workers = Math.min(ctx.config.maxInFlightPerTurn, idle);
   const sizer = new ChunkSizer({
     curve,
@@ -45,5 +52,5 @@ export function chunkerFor(ctx: GatewayContext, speed: number): PhraseChunker {
     gapMs: ctx.config.joinTrim ? ctx.config.gapWordMs : 0,
     speed,
   });
-  return new PhraseChunker({ sizer });
+  return new PhraseChunker({ sizer, estimateTokens });
 }

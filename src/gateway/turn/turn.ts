@@ -15,7 +15,7 @@
  * `R` is what the protocol renders each chunk with (ws-v1: its audio format), fixed when
  * the chunk is queued and changeable until it is dispatched (applyDefaults).
  */
-import type { Language } from '../../shared/languages.ts';
+import { languageOfVoiceId, type Language } from '../../shared/languages.ts';
 import type { FastifyBaseLogger } from 'fastify';
 import type { PhraseChunker } from '../../pipeline/phrase-chunker.ts';
 import { TurnPipeline, type ChunkAudio, type ChunkFailure, type TurnSummary } from '../../pipeline/turn-pipeline.ts';
@@ -60,7 +60,8 @@ export class Turn<R = undefined> {
     this.#events = events;
     this.#log = log;
     this.#onClosed = onClosed;
-    this.#chunker = chunkerFor(ctx, voice.speed);
+    // The first voice of a mix decides the language when the request names none (as in the worker).
+    this.#chunker = chunkerFor(ctx, voice.speed, voice.lang ?? languageOfVoiceId(voice.voice));
     this.#pipeline = new TurnPipeline(id, {
       synth: ctx.synth,
       owner,
