@@ -61,13 +61,14 @@ t.test('refusals come back as coded data', async (t) => {
   t.equal(await codes({ text: 'Hi.', voice: 'af_bella(2)+af_sky(1)' }), 'ok', 'a valid weighted mix');
 });
 
-t.test('over-long input is refused with its token count, never truncated', async (t) => {
+t.test('over-long text is split in the worker and spoken whole; over-long phonemes are refused with their count', async (t) => {
   const long = Array.from({ length: 150 }, (_, i) => `number ${i}`).join(', ');
   const r = await run({ text: long });
-  t.equal(r.ok, false);
-  if (r.ok) return;
-  t.equal(r.code, 'text_too_long');
-  t.ok(r.tokens !== undefined && r.tokens > 510, `${r.tokens} tokens reported`);
+  t.equal(r.ok, true, 'text over the limit is synthesized, not refused');
+  if (!r.ok) return;
+  t.ok(r.tokens > 510, `all ${r.tokens} tokens spoken (none truncated)`);
+  const short = await run({ text: 'number 0, number 1' });
+  t.ok(short.ok && r.samples > short.samples * 20, 'the audio covers the whole text');
   const phonemes = 'ə'.repeat(511);
   const p = await run({ phonemes });
   t.same(p.ok ? null : [p.code, p.tokens], ['text_too_long', 511]);
