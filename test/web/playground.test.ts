@@ -94,7 +94,12 @@ t.test('the playground in chromium', options, async (t) => {
     const options = await page.$$eval('#voice option', (os) => os.map((o) => (o as HTMLOptionElement).value));
     t.same([...options].sort(), [...voices].sort(), 'one option per voice, none other');
     const groups = await page.$$eval('#voice optgroup', (gs) => gs.map((g) => (g as HTMLOptGroupElement).label));
-    t.same(groups.sort(), ['American English · female', 'American English · male', 'British English · female', 'British English · male']);
+    t.same(groups.sort(), [
+      'American English · female', 'American English · male', 'Brazilian Portuguese · female', 'Brazilian Portuguese · male',
+      'British English · female', 'British English · male', 'French · female', 'Hindi · female', 'Hindi · male',
+      'Italian · female', 'Italian · male', 'Japanese · female', 'Japanese · male', 'Mandarin Chinese · female', 'Mandarin Chinese · male',
+      'Spanish · female', 'Spanish · male',
+    ], 'every language of the 54 voices, by gender');
     t.equal(await page.$eval('#voice', (s) => (s as HTMLSelectElement).value), 'af_heart', "the host's default voice is selected");
   });
 

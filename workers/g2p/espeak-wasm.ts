@@ -14,10 +14,21 @@ const WASM_URL = new URL('./espeak-ng.wasm', import.meta.resolve('espeak-ng'));
 const INPUT = '/tmp/input.txt';
 const OUTPUT = '/tmp/phonemes.txt';
 
-let compiled: Promise<WebAssembly.Module> | undefined;
+/** The slice of the WebAssembly API used here (the build's lib has no WebAssembly types). */
+interface WasmApi {
+  compile(bytes: Uint8Array): Promise<WasmModule>;
+  Instance: new (module: WasmModule, imports: object) => WasmInstance;
+}
+type WasmModule = object;
+interface WasmInstance {
+  exports: object;
+}
+const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
-function wasmModule(): Promise<WebAssembly.Module> {
-  compiled ??= readFile(WASM_URL).then((bytes) => WebAssembly.compile(bytes));
+let compiled: Promise<WasmModule> | undefined;
+
+function wasmModule(): Promise<WasmModule> {
+  compiled ??= readFile(WASM_URL).then((bytes) => wasm.compile(bytes));
   // A failed compile is not cached: the next call retries.
   compiled.catch(() => (compiled = undefined));
   return compiled;
@@ -41,8 +52,8 @@ export async function espeakIpa(text: string, voice: string): Promise<string> {
     preRun: [(m: EspeakInstance) => m.FS.writeFile(INPUT, text)],
     print: () => {},
     printErr: (line: string) => errors.push(line),
-    instantiateWasm: (imports: WebAssembly.Imports, done: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void) => {
-      const instance = new WebAssembly.Instance(module, imports);
+    instantiateWasm: (imports: object, done: (instance: WasmInstance, module: WasmModule) => void) => {
+      const instance = new wasm.Instance(module, imports);
       done(instance, module);
       return instance.exports;
     },
