@@ -58,13 +58,23 @@ async function ipaPerPiece(pieces: readonly Piece[], voice: string): Promise<str
 }
 
 export async function espeakG2p(text: string, lang: EspeakLanguage): Promise<G2pResult> {
-  const pieces = piecesOf(text);
+  return (await espeakG2pMany([text], lang))[0]!;
+}
+
+/**
+ * Several texts through one espeak-ng run (each call pays espeak's start-up): what a caller
+ * with many phrases at hand (a phonemize request, a test) uses. Results in the texts' order.
+ */
+export async function espeakG2pMany(texts: readonly string[], lang: EspeakLanguage): Promise<G2pResult[]> {
+  const perText = texts.map(piecesOf);
+  const all = perText.flat();
+  const ipa = all.length === 0 ? [] : await ipaPerPiece(all, ESPEAK_VOICES[lang]);
+  let next = 0;
+  return texts.map((text, i) => assemble(text, perText[i]!, ipa.slice(next, (next += perText[i]!.length)), lang));
+}
+
+function assemble(text: string, pieces: readonly Piece[], ipa: readonly string[], lang: EspeakLanguage): G2pResult {
   const out = new G2pBuilder(lang);
-  if (pieces.length === 0) {
-    out.between(text);
-    return out.result();
-  }
-  const ipa = await ipaPerPiece(pieces, ESPEAK_VOICES[lang]);
   let at = 0;
   pieces.forEach((piece, i) => {
     out.between(text.slice(at, piece.start));
