@@ -9,8 +9,9 @@
  * Deepgram (asteria), Pipecat (helena), LiveKit (andromeda) and Deepgram's featured voice
  * (thalia) all get af_heart, the best-graded voice.
  *
- * Aura voices of other languages are refused rather than mapped: the catalogue speaks
- * English only, and Spanish text read with English phonemes is worse than an error.
+ * Aura voices of other languages are refused rather than mapped: only English Aura voices have
+ * a mapping yet (Kokoro's other languages are served on the native and OpenAI routes; a mapping
+ * of Aura's Spanish, French, Italian and Japanese voices is left to do).
  */
 import { resolveVoiceName } from '../../shared/voices.ts';
 
@@ -106,7 +107,7 @@ export function resolveModel(model: string): ModelResolution {
   const aura = AURA_NAME.exec(model.toLowerCase());
   if (aura !== null) {
     const [, gen2, name, language] = aura;
-    if (language !== 'en') return { ok: false, message: `model "${model}": this host speaks English only (aura-*-en and aura-2-*-en voices)` };
+    if (language !== 'en') return { ok: false, message: `model "${model}": only English Aura voices are mapped here (aura-*-en and aura-2-*-en); Kokoro's other languages are on /v1/tts/ws and /v1/audio/speech` };
     const table = gen2 === undefined ? AURA_1 : AURA_2;
     const voice = Object.hasOwn(table, name!) ? table[name!] : undefined;
     if (voice === undefined) return { ok: false, message: `unknown model "${model}"; docs/deepgram.md lists the Aura names served` };
