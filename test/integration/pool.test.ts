@@ -45,10 +45,11 @@ t.test('bad input is refused with its code and never reaches a worker', async (t
     pool.synthesize({ ...base, speed: 0 }),
     pool.synthesize({ ...base, speed: 9 }),
     pool.synthesize({ ...base, text: '   ' }),
+    pool.synthesize({ ...base, lang: 'klingon' as never }),
   ]);
   t.same(codes, [
     'invalid_voice', 'invalid_voice', 'invalid_voice', 'invalid_voice', 'invalid_voice', 'invalid_voice',
-    'invalid_speed', 'invalid_speed', 'invalid_speed', 'empty_text',
+    'invalid_speed', 'invalid_speed', 'invalid_speed', 'empty_text', 'invalid_lang',
   ]);
   t.equal((await metrics.queueWait.get()).values.find((v) => v.metricName?.endsWith('_count'))?.value, 0, 'no task was dispatched');
 });

@@ -16,7 +16,7 @@ const piscina = new Piscina({ filename: WORKER, minThreads: 1, maxThreads: 1, wo
 t.teardown(() => piscina.destroy());
 
 let taskId = 0;
-const run = (req: { text?: string; phonemes?: string; voice?: string; speed?: number }) =>
+const run = (req: { text?: string; phonemes?: string; voice?: string; speed?: number; lang?: string }) =>
   piscina.run({ taskId: ++taskId, voice: 'af_heart', speed: 1, ...req }) as Promise<SynthResult>;
 
 t.test('text -> PCM with the synthetic model', async (t) => {
@@ -59,6 +59,17 @@ t.test('refusals come back as coded data', async (t) => {
   t.equal(await codes({ text: '   \n ' }), 'empty_text');
   t.equal(await codes({ phonemes: '' }), 'empty_text');
   t.equal(await codes({ text: 'Hi.', voice: 'af_bella(2)+af_sky(1)' }), 'ok', 'a valid weighted mix');
+});
+
+t.test("the text is read in the request's lang, else in the first voice's language", async (t) => {
+  const es = await run({ text: 'Hola.', voice: 'ef_dora' });
+  t.same(es.ok ? es.phonemes : es.code, 'ˈola.', 'a Spanish voice reads Spanish');
+  const mix = await run({ text: 'Hola.', voice: 'af_heart+ef_dora', lang: 'es' });
+  t.same(mix.ok ? mix.phonemes : mix.code, 'ˈola.', 'lang wins over the first voice of a mix');
+  const zh = await run({ text: '你好。', voice: 'zf_xiaobei' });
+  t.same(zh.ok ? zh.phonemes : zh.code, 'ni↓ xau↓.');
+  const bad = await run({ text: 'Hi.', lang: 'xx' });
+  t.same(bad.ok ? 'ok' : bad.code, 'invalid_lang', 'an unknown lang is refused in the worker too');
 });
 
 t.test('over-long text is split in the worker and spoken whole; over-long phonemes are refused with their count', async (t) => {
