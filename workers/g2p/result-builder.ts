@@ -13,6 +13,7 @@ const MARK_AS: Readonly<Record<string, string>> = Object.freeze({
   '～': '—', '〜': '—', '―': '—', '–': '—', '‥': '…', '¡': '', '¿': '',
 });
 const KOKORO_MARKS = new Set([...';:,.!?—…"()“”']);
+const OPENING = new Set([...'(“']);
 
 export class G2pBuilder {
   #phonemes = '';
@@ -43,12 +44,21 @@ export class G2pBuilder {
       }
       const mark = MARK_AS[ch] ?? (KOKORO_MARKS.has(ch) ? ch : '');
       if (mark === '') continue;
-      // Closing marks hang on the word before them, as Kokoro's phonemizer writes them.
-      if (this.#phonemes.endsWith(' ') && !'(“'.includes(mark)) this.#phonemes = this.#phonemes.slice(0, -1), this.#length--;
-      if ('(“'.includes(mark) && this.#length > 0 && !this.#phonemes.endsWith(' ')) this.#append(' ');
+      const opening = OPENING.has(mark);
+      if (opening) {
+        // An opening mark starts the next word: a space before it, none after.
+        if (this.#length > 0 && !this.#phonemes.endsWith(' ')) this.#append(' ');
+        this.#append(mark);
+        continue;
+      }
+      // Other marks hang on the word before them and a space follows, as Kokoro's phonemizer
+      // writes them (CJK text has no space after its marks; the phonemes do).
+      if (this.#phonemes.endsWith(' ')) {
+        this.#phonemes = this.#phonemes.slice(0, -1);
+        this.#length--;
+      }
       this.#append(mark);
-      // CJK marks carry no space after them; Kokoro reads a clause mark followed by a space.
-      if (!'(“'.includes(mark)) this.#append(' ');
+      this.#append(' ');
     }
   }
 
@@ -57,7 +67,7 @@ export class G2pBuilder {
   }
 
   #endsWithOpening(): boolean {
-    return this.#phonemes.endsWith('(') || this.#phonemes.endsWith('“');
+    return OPENING.has(this.#phonemes.at(-1) ?? '');
   }
 
   #append(s: string): void {
