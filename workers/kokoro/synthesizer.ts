@@ -18,7 +18,7 @@ import { g2p, phonemize } from './phonemize.ts';
 import type { KokoroSession } from './session.ts';
 import { MAX_PHONEME_TOKENS, SAMPLE_RATE, frameIds, phonemesToIds } from './tokenizer.ts';
 import { mixedStyle } from './voices.ts';
-import { wordTimes } from './word-times.ts';
+import { endAtLastSound, wordTimes } from './word-times.ts';
 
 export class SynthesisRefused extends Error {
   constructor(
@@ -97,10 +97,11 @@ export class KokoroSynthesizer {
     } else {
       ({ audio: pcm, durations } = await this.#session.run(framed, await mixedStyle(components, ids.length), speed));
     }
-    const words =
+    const timedWords =
       timed && durations !== undefined
         ? wordTimes({ text: input.text ?? '', phonemes, words: g2pWords, durations, samples: pcm.length, sampleRate: SAMPLE_RATE })
         : undefined;
+    const words = timedWords === undefined ? undefined : endAtLastSound(timedWords, pcm, SAMPLE_RATE);
     return { pcm, tokens: ids.length, phonemes, phonemizeMs: t1 - t0, inferenceMs: performance.now() - t1, words };
   }
 }

@@ -67,3 +67,24 @@ export function wordTimes(input: TimingInput): WordTiming[] | undefined {
     };
   });
 }
+
+/** Below this a word's sound has ended (-40 dBFS): quieter than speech, louder than Kokoro's generated silence. */
+export const AUDIBLE_DBFS = -40;
+
+/**
+ * Each word's end moved back to its last audible sample. Kokoro gives a phrase's last phoneme a
+ * long duration (14 frames for the n of "thirteen." against 1-3 for most) and lets the sound
+ * decay inside it, so by durations alone a word before a pause ends up to ~300 ms after its
+ * sound does. Only the quiet tail inside the word's own span is cut; starts are kept.
+ */
+export function endAtLastSound(words: readonly WordTiming[], pcm: Float32Array, sampleRate: number, dbfs = AUDIBLE_DBFS): WordTiming[] {
+  const level = 10 ** (dbfs / 20);
+  const perMs = sampleRate / 1000;
+  return words.map((w) => {
+    const first = Math.max(0, Math.ceil(w.startMs * perMs));
+    let i = Math.min(pcm.length, Math.floor(w.endMs * perMs)) - 1;
+    while (i >= first && Math.abs(pcm[i]!) <= level) i--;
+    if (i < first) return w;
+    return { ...w, endMs: Math.max(w.startMs, (i + 1) / perMs) };
+  });
+}
