@@ -85,7 +85,7 @@ export async function openSession(path: string, settings: SessionSettings, guard
   let session: InferenceSession | undefined;
   if (settings.durationsCacheDir !== undefined) {
     const source = durationsModel(path, settings.durationsCacheDir);
-    timing = source;
+    timing = source.ok ? { ok: true, output: source.output, prepared: source.prepared } : source;
     if (source.ok) {
       try {
         session = await ort.InferenceSession.create(source.path, options);
