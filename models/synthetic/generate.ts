@@ -104,7 +104,8 @@ const INPUTS = [
   valueInfo('style', F32, [1, STYLE_DIM]),
   valueInfo('speed', F32, [1]),
 ];
-const OUTPUTS = [valueInfo('waveform', F32, ['num_samples']), valueInfo('durations', I64, [1, 'sequence_length'])];
+const WAVEFORM = valueInfo('waveform', F32, ['num_samples']);
+const DURATIONS = valueInfo('durations', I64, [1, 'sequence_length']);
 
 /** Constants both models share; returns the hidden weights' name. */
 function addShared(g: GraphBuilder): string {
@@ -112,20 +113,24 @@ function addShared(g: GraphBuilder): string {
   return g.f32('hidden', [HIDDEN, HIDDEN], weights(HIDDEN, HIDDEN, 3, 1.2));
 }
 
-/** `ids`: the token ids the waveform speaks; each is one frame of `hop` samples (contract.ts). */
-function finish(g: GraphBuilder, wave: string, ids: string, name: string, doc: string): Uint8Array {
+/**
+ * `ids`: the token ids the waveform speaks; each is one frame of `hop` samples (contract.ts).
+ * Without `durations` the model is an export that cannot be timed (tests of the untimed host).
+ */
+function finish(g: GraphBuilder, wave: string, ids: string, name: string, doc: string, durations = true): Uint8Array {
   g.nodes.push({ opType: 'Identity', input: [wave], output: ['waveform'], name: 'waveform' });
+  if (!durations) return encodeModel(g.graph(name, INPUTS, [WAVEFORM]), doc);
   const frames = g.op('Expand', [g.i64('one_frame', [], [1]), g.op('Shape', [ids])]);
   g.nodes.push({ opType: 'Identity', input: [frames], output: ['durations'], name: 'durations' });
-  return encodeModel(g.graph(name, INPUTS, OUTPUTS), doc);
+  return encodeModel(g.graph(name, INPUTS, [WAVEFORM, DURATIONS]), doc);
 }
 
-export function syntheticModel(): Uint8Array {
+export function syntheticModel(opts: { durations?: boolean } = {}): Uint8Array {
   const g = new GraphBuilder();
   const w = addShared(g);
   const m = tokenMix(g, 'input_ids', 'style', w);
   const wave = waveform(g, 'input_ids', 'style', 'speed', m);
-  return finish(g, wave, 'input_ids', 'kokoro_synthetic', 'Synthetic Kokoro stand-in (models/README.md)');
+  return finish(g, wave, 'input_ids', 'kokoro_synthetic', 'Synthetic Kokoro stand-in (models/README.md)', opts.durations ?? true);
 }
 
 /**

@@ -1,15 +1,20 @@
 /**
  * Word timing end to end on the synthetic model (which outputs `durations`, one frame a token):
  * the worker times every word from the model's durations, the sum rule holds, and the native
- * socket over a real pool says `timestamps: true` and carries the words.
+ * socket over a real pool says `timestamps: true` and carries the words. A model that gives no
+ * durations leaves the host synthesizing, untimed, and saying so.
  */
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Piscina } from 'piscina';
 import t from 'tap';
 import type { SynthResult, WorkerEvent, WorkerInit } from '../../src/shared/protocol.ts';
 import { phonemize } from '../../workers/kokoro/phonemize.ts';
 import { phonemesToIds } from '../../workers/kokoro/tokenizer.ts';
-import { audioChunks, startRealPoolHost, WsClient } from '../helpers/gateway.ts';
-import { SYNTHETIC_MODEL } from '../helpers/pool.ts';
+import { syntheticModel } from '../../models/synthetic/generate.ts';
+import { audioChunks, startHostWith, startRealPoolHost, WsClient } from '../helpers/gateway.ts';
+import { startPool, SYNTHETIC_MODEL } from '../helpers/pool.ts';
 
 const WORKER = new URL('../../workers/synth.worker.ts', import.meta.url).pathname;
 
@@ -49,4 +54,24 @@ t.test('ws-v1 over a real pool: ready.timestamps true, words in every tts_meta',
   const words = chunks.flatMap((c) => (c.meta.words as { word: string; start_ms: number; end_ms: number }[]).map((w) => ({ ...w, chunkMs: ((c.meta.samples as number) / 24000) * 1000 })));
   t.equal(words.map((w) => w.word).join(' '), text.replace(/[.]/g, ''), 'every word once, in order, punctuation not a word');
   for (const w of words) t.ok(0 <= w.start_ms && w.start_ms <= w.end_ms && w.end_ms <= w.chunkMs, `${w.word} inside its chunk`);
+});
+
+t.test('a model without durations or a duration predictor: a coded warning, synthesis untimed, ready.timestamps false', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'untimed-model-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const modelPath = join(dir, 'kokoro-untimed.onnx');
+  writeFileSync(modelPath, syntheticModel({ durations: false }));
+  const { pool, log } = await startPool({ modelPath, modelCacheDir: join(dir, 'cache'), workers: 1, faultInjection: false });
+  t.teardown(() => pool.close());
+  t.equal(pool.timesWords, false);
+  const warning = log.lines.find((l) => l.level === 'warn' && (l.obj as { code?: string }).code === 'word_timing_unavailable');
+  t.match(warning?.obj, { reason: 'duration_tensor_not_found' }, 'logged once, with its reason');
+  const audio = await pool.synthesize({ text: 'Still spoken.', voice: 'af_heart', speed: 1, owner: 'o' });
+  t.ok(audio.pcm.length > 0, 'synthesis goes on');
+  t.equal(audio.words, undefined, 'untimed, not "no words"');
+  t.same(readdirSync(dir), ['kokoro-untimed.onnx'], 'nothing prepared');
+  const host = await startHostWith(t, pool);
+  const client = await WsClient.open(host.wsUrl);
+  t.teardown(() => client.close());
+  t.match(await client.json('ready'), { timestamps: false });
 });
