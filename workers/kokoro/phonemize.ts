@@ -7,7 +7,7 @@
  * phonemes are exactly those kokoro-js would synthesize, and no model is involved.
  */
 import { KokoroTTS } from 'kokoro-js';
-import type { G2pResult } from '../../src/shared/word-timing.ts';
+import type { G2pResult, G2pWord } from '../../src/shared/word-timing.ts';
 import { alignWords, textWords } from './word-align.ts';
 
 class PhonemesCaptured extends Error {
@@ -60,8 +60,13 @@ async function wordPhonemes(word: string, voice: string): Promise<string> {
  */
 export async function g2p(text: string, voice: string): Promise<G2pResult> {
   const phonemes = await phonemize(text, voice);
+  return { phonemes, words: await locateWords(text, phonemes, voice) };
+}
+
+/** The words of `text` in `phonemes` (its sentence phonemes, from phonemize()). */
+export async function locateWords(text: string, phonemes: string, voice: string): Promise<G2pWord[]> {
   const words = textWords(text);
   const own: string[] = [];
   for (const word of words) own.push(await wordPhonemes(word.text, voice));
-  return { phonemes, words: alignWords(phonemes, words, own) };
+  return alignWords(phonemes, words, own);
 }

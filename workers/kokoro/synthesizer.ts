@@ -14,7 +14,7 @@
 import { KokoroTTS } from 'kokoro-js';
 import type { VoiceComponent } from '../../src/shared/voices.ts';
 import type { G2pWord, WordTiming } from '../../src/shared/word-timing.ts';
-import { g2p, phonemize } from './phonemize.ts';
+import { locateWords, phonemize } from './phonemize.ts';
 import type { KokoroSession } from './session.ts';
 import { MAX_PHONEME_TOKENS, SAMPLE_RATE, frameIds, phonemesToIds } from './tokenizer.ts';
 import { mixedStyle } from './voices.ts';
@@ -71,13 +71,8 @@ export class KokoroSynthesizer {
     if (first === undefined) throw new Error('no voice');
     const t0 = performance.now();
     const timed = this.#session.timing.ok;
-    let phonemes: string;
-    let g2pWords: readonly G2pWord[] = [];
-    if (input.phonemes !== undefined) phonemes = input.phonemes;
-    else if (timed) ({ phonemes, words: g2pWords } = await g2p(input.text ?? '', first.id));
-    else phonemes = await phonemize(input.text ?? '', first.id);
+    const phonemes = input.phonemes ?? (await phonemize(input.text ?? '', first.id));
     const ids = phonemesToIds(phonemes);
-    const t1 = performance.now();
     if (ids.length === 0) throw new SynthesisRefused('empty_text', 'the text has nothing to speak');
     if (ids.length > MAX_PHONEME_TOKENS) {
       throw new SynthesisRefused(
@@ -86,6 +81,9 @@ export class KokoroSynthesizer {
         ids.length,
       );
     }
+    // Words are located only in a chunk that will be spoken and timed; ready phonemes have none.
+    const g2pWords: readonly G2pWord[] = timed && input.phonemes === undefined ? await locateWords(input.text ?? '', phonemes, first.id) : [];
+    const t1 = performance.now();
     const framed = frameIds(ids);
     let pcm: Float32Array;
     let durations: number[] | undefined;
