@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import t from 'tap';
 import { openSession } from '../../workers/kokoro/session.ts';
 import { KokoroSynthesizer } from '../../workers/kokoro/synthesizer.ts';
-import { phonemize } from '../../workers/kokoro/phonemize.ts';
+import { g2p, phonemize } from '../../workers/kokoro/phonemize.ts';
+import { wordTimes } from '../../workers/kokoro/word-times.ts';
 import { frameIds, phonemesToIds } from '../../workers/kokoro/tokenizer.ts';
 import { mixedStyle } from '../../workers/kokoro/voices.ts';
 import { GENUINE_MODEL, NO_GENUINE_MODEL } from '../helpers/paths.ts';
@@ -25,6 +26,13 @@ const SENTENCES = [
 /** The test's own audible level: the first sample above -40 dBFS, from the end. */
 const AUDIBLE = 10 ** (-40 / 20);
 const SAMPLES_PER_FRAME = 600;
+
+/** Where the sound ends: after the first sample above -40 dBFS, searching from the end. */
+function audibleEndMs(pcm: Float32Array): number {
+  let end = pcm.length - 1;
+  while (end > 0 && Math.abs(pcm[end]!) <= AUDIBLE) end--;
+  return ((end + 1) * 1000) / 24000;
+}
 
 t.test('word timing on the genuine model', { skip: NO_GENUINE_MODEL }, async (t) => {
   const cache = mkdtempSync(join(tmpdir(), 'kokoro-durations-'));
@@ -44,6 +52,11 @@ t.test('word timing on the genuine model', { skip: NO_GENUINE_MODEL }, async (t)
       t.same(Buffer.from(a.audio.buffer), Buffer.from(b.audio.buffer), `${text}: same samples`);
       t.equal(a.durations!.length, ids.length + 2, 'one duration per token and pad');
       t.equal(a.durations!.reduce((s, d) => s + d, 0) * SAMPLES_PER_FRAME, a.audio.length, `${text}: the sum rule`);
+      // By durations alone, before any cut at the sound: the last word's frames cover the last sound.
+      const g = await g2p(text, 'af_heart');
+      const raw = wordTimes({ text, phonemes: g.phonemes, words: g.words, durations: a.durations!, samples: a.audio.length, sampleRate: 24_000 })!;
+      const lastSound = audibleEndMs(a.audio);
+      t.ok(raw.at(-1)!.startMs < lastSound && raw.at(-1)!.endMs >= lastSound - 50, `${text}: "${raw.at(-1)!.word}" spans ${raw.at(-1)!.startMs}..${raw.at(-1)!.endMs} ms, the last sound is at ${lastSound.toFixed(0)} ms`);
     }
   });
 
@@ -60,11 +73,9 @@ t.test('word timing on the genuine model', { skip: NO_GENUINE_MODEL }, async (t)
           t.ok(w.startMs >= last && w.startMs <= w.endMs && w.endMs <= (out.pcm.length * 1000) / 24000, `${w.word} ${w.startMs.toFixed(0)}..${w.endMs.toFixed(0)} in order, inside ${ms} ms`);
           last = w.endMs;
         }
-        let end = out.pcm.length - 1;
-        while (end > 0 && Math.abs(out.pcm[end]!) <= AUDIBLE) end--;
-        const audibleEndMs = ((end + 1) * 1000) / 24000;
+        const soundEnd = audibleEndMs(out.pcm);
         const lastEnd = words.at(-1)!.endMs;
-        t.ok(Math.abs(lastEnd - audibleEndMs) <= 50, `speed ${speed} "${text}": the last word ends at ${lastEnd.toFixed(0)} ms, the sound at ${audibleEndMs.toFixed(0)} ms`);
+        t.ok(Math.abs(lastEnd - soundEnd) <= 50, `speed ${speed} "${text}": the last word ends at ${lastEnd.toFixed(0)} ms, the sound at ${soundEnd.toFixed(0)} ms`);
       }
     }
   });
