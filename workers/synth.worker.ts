@@ -42,7 +42,7 @@ let loadError: string | undefined;
 try {
   const t0 = performance.now();
   const runtime = init.ort;
-  const durationsCacheDir = init.modelCacheDir ?? join(PROJECT_ROOT, '.cache', 'models');
+  const durationsCacheDir = init.wordTiming === false ? undefined : (init.modelCacheDir ?? join(PROJECT_ROOT, '.cache', 'models'));
   const session = await openSession(init.modelPath, { intraOpThreads: init.intraOpThreads, enableCpuMemArena: init.enableCpuMemArena, runtime, durationsCacheDir }, guard);
   mainSession = session;
   synthesizer = new KokoroSynthesizer(session);

@@ -87,6 +87,8 @@ export interface WorkerInit {
    * once per process, so a respawn never pays for it again.
    */
   calibration?: SharedArrayBuffer;
+  /** Time words (KOKORO_WORD_TIMING); default true. False: no durations are sought and no words aligned. */
+  wordTiming?: boolean;
   /**
    * Where a model prepared to output durations is cached when the model's own directory is
    * read-only (workers/kokoro/durations-model.ts); default <project>/.cache/models.

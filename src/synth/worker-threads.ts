@@ -209,7 +209,8 @@ export class WorkerThreads {
     const before = this.#timing;
     this.#timing = timing;
     if (before !== undefined && before.ok === timing.ok) return;
-    if (timing.ok) this.#log.info({ durations: timing.output, prepared: timing.prepared }, 'word timing available: the model gives per-token durations');
+    if (!timing.ok && timing.reason === 'not_requested') this.#log.info({}, 'word timing off (KOKORO_WORD_TIMING=0)');
+    else if (timing.ok) this.#log.info({ durations: timing.output, prepared: timing.prepared }, 'word timing available: the model gives per-token durations');
     else this.#log.warn({ code: 'word_timing_unavailable', reason: timing.reason, detail: timing.message }, 'word timing unavailable: the model gives no durations; synthesis continues untimed');
   }
 

@@ -75,3 +75,13 @@ t.test('a model without durations or a duration predictor: a coded warning, synt
   t.teardown(() => client.close());
   t.match(await client.json('ready'), { timestamps: false });
 });
+
+t.test('KOKORO_WORD_TIMING=0: a model with durations is not timed, and ready says so', async (t) => {
+  const { pool, log } = await startPool({ wordTiming: false, workers: 1, faultInjection: false });
+  t.teardown(() => pool.close());
+  t.equal(pool.timesWords, false);
+  t.ok(log.lines.some((l) => l.msg.includes('word timing off')), 'logged as a choice, not a warning');
+  t.notOk(log.lines.some((l) => (l.obj as { code?: string }).code === 'word_timing_unavailable'));
+  const audio = await pool.synthesize({ text: 'Not timed.', voice: 'af_heart', speed: 1, owner: 'o' });
+  t.equal(audio.words, undefined);
+});
