@@ -9,9 +9,9 @@
  * structure does not. The copy adds an Identity node and a graph output named `durations`, so a
  * prepared file describes itself; nothing else changes (onnx-wire.ts).
  *
- * The copy lives beside the original, or in the project's cache when that directory is read-only
- * (../shared/models is; see writableDir). Its name carries a key of the original's path, size and mtime, so a
- * replaced model is prepared again. It is written to a private temporary file and renamed into
+ * The copy lives beside the original, or in the cache (KOKORO_MODEL_CACHE_DIR) when that directory
+ * is read-only (../shared/models is; see writableDir). Its name carries a SHA-256 key of the
+ * original's path, size and mtime, so a replaced model is prepared again. It is written to a private temporary file and renamed into
  * place: two workers preparing at once both write whole files, and rename is atomic.
  */
 import { createHash } from 'node:crypto';
@@ -39,7 +39,11 @@ export function findDurationTensor(graph: Pick<WireGraph, 'nodes'>): { ok: true;
   const consumers = new Map<string, WireNode[]>();
   for (const node of graph.nodes) {
     for (const out of node.outputs) producer.set(out, node);
-    for (const input of node.inputs) consumers.set(input, [...(consumers.get(input) ?? []), node]);
+    for (const input of node.inputs) {
+      const list = consumers.get(input);
+      if (list === undefined) consumers.set(input, [node]);
+      else list.push(node);
+    }
   }
   const reachesSum = (tensor: string, depth: number): boolean =>
     (consumers.get(tensor) ?? []).some((n) => SUMS.has(n.opType) || (depth > 1 && n.outputs.some((o) => reachesSum(o, depth - 1))));
