@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import { Piscina } from 'piscina';
 import t from 'tap';
 import type { SynthResult, WorkerEvent, WorkerInit } from '../../src/shared/protocol.ts';
+import { preparedFileName } from '../../workers/kokoro/durations-model.ts';
 import { phonemize } from '../../workers/kokoro/phonemize.ts';
+import { openSession } from '../../workers/kokoro/session.ts';
 import { phonemesToIds } from '../../workers/kokoro/tokenizer.ts';
 import { syntheticModel } from '../../models/synthetic/generate.ts';
 import { audioChunks, startHostWith, startRealPoolHost, WsClient } from '../helpers/gateway.ts';
@@ -84,4 +86,18 @@ t.test('KOKORO_WORD_TIMING=0: a model with durations is not timed, and ready say
   t.notOk(log.lines.some((l) => (l.obj as { code?: string }).code === 'word_timing_unavailable'));
   const audio = await pool.synthesize({ text: 'Not timed.', voice: 'af_heart', speed: 1, owner: 'o' });
   t.equal(audio.words, undefined);
+});
+
+t.test('a prepared copy that will not load: prepared_model_failed, and the original model serves untimed', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'broken-prepared-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const modelPath = join(dir, 'kokoro-untimed.onnx');
+  writeFileSync(modelPath, syntheticModel({ durations: false }));
+  writeFileSync(join(dir, preparedFileName(modelPath)), 'not a model');
+  const session = await openSession(modelPath, { intraOpThreads: 1, enableCpuMemArena: false, durationsCacheDir: join(dir, 'cache') });
+  t.teardown(() => session.release());
+  t.match(session.timing, { ok: false, reason: 'prepared_model_failed' });
+  const out = await session.run(new BigInt64Array([0n, 5n, 0n]), new Float32Array(256), 1);
+  t.equal(out.audio.length, 3 * 600, 'the original answers');
+  t.equal(out.durations, undefined);
 });
