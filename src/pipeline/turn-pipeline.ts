@@ -29,7 +29,7 @@ import { TtsError } from '../errors.ts';
 import { durationMs } from '../common/audio.ts';
 import type { Silence } from '../shared/silence.ts';
 import type { SynthesizedAudio } from '../synth/types.ts';
-import { boundaryAfter, msToSamples, shapeChunk } from './join-silence.ts';
+import { boundaryAfter, msToSamples, shapeChunk, shiftWords } from './join-silence.ts';
 import { chunkError, type ChunkAudio, type ChunkFailure, type TurnPipelineOptions, type TurnSummary } from './turn-types.ts';
 
 export type { ChunkAudio, ChunkFailure, TurnPipelineOptions, TurnSummary } from './turn-types.ts';
@@ -229,7 +229,7 @@ export class TurnPipeline extends EventEmitter {
     const lead = this.#nextLead ?? msToSamples(join.firstLeadMs, audio.sampleRate);
     const shaped = shapeChunk(audio.pcm, silence, audio.sampleRate, lead, boundaryAfter(audio.text), join);
     this.#nextLead = shaped.nextLead;
-    return { ...audio, pcm: shaped.pcm };
+    return { ...audio, pcm: shaped.pcm, words: shiftWords(audio.words, shaped.trimmedLead, shaped.pcm.length, audio.sampleRate) };
   }
 
   #deliver(audio: ChunkAudio): void {
@@ -286,7 +286,7 @@ export class TurnPipeline extends EventEmitter {
     }
     result.then(
       (a) => {
-        const audio: ChunkAudio = { turnId: this.turnId, index, text, pcm: a.pcm, sampleRate: a.sampleRate, queueMs: a.queueMs, synthMs: a.synthMs, provider: a.provider };
+        const audio: ChunkAudio = { turnId: this.turnId, index, text, pcm: a.pcm, sampleRate: a.sampleRate, queueMs: a.queueMs, synthMs: a.synthMs, provider: a.provider, words: a.words };
         this.#settle(gen, index, { ok: true, audio, silence: a.silence });
       },
       (err: unknown) => this.#settle(gen, index, { ok: false, failure: { turnId: this.turnId, index, text, error: chunkError(err) } }),

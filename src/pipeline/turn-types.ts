@@ -4,6 +4,7 @@
  */
 import { TtsError } from '../errors.ts';
 import type { Metrics } from '../metrics.ts';
+import type { WordTiming } from '../shared/word-timing.ts';
 import type { Synthesizer } from '../synth/types.ts';
 import type { JoinSettings } from './join-silence.ts';
 
@@ -16,6 +17,8 @@ export interface ChunkAudio {
   queueMs: number;
   synthMs: number;
   provider: 'local' | 'upstream';
+  /** Word times in `pcm` (after any trim at the join); undefined when the provider could not time words. */
+  words?: WordTiming[] | undefined;
 }
 
 export interface ChunkFailure {

@@ -10,6 +10,7 @@ import { TtsError } from '../../src/errors.ts';
 import type { CostCurve } from '../../src/synth/cost-model.ts';
 import type { PoolHealth, SynthPoolHandle } from '../../src/synth/pool-types.ts';
 import type { SynthesizeRequest, SynthesizedAudio } from '../../src/synth/types.ts';
+import type { WordTiming } from '../../src/shared/word-timing.ts';
 
 export interface FakePoolOptions {
   /** Samples per character of text at speed 1 (default 240: 10 ms a character at 24 kHz). */
@@ -19,6 +20,12 @@ export interface FakePoolOptions {
   delayMs?: number | ((req: SynthesizeRequest) => number);
   /** A failure for this call, or undefined to succeed. */
   fail?: (req: SynthesizeRequest) => TtsError | undefined;
+  /**
+   * Word times on the audio (SynthesizedAudio.words): `true` times every word of the text
+   * by its character offsets (the fake speaks a character in samplesPerChar / speed samples);
+   * a function decides per call (undefined: cannot time). Default: no words, like a model without durations.
+   */
+  words?: boolean | ((req: SynthesizeRequest) => WordTiming[] | undefined);
   /** The cost curve the pool reports (src/synth/cost-model.ts); default none, so turns use the fixed schedule. */
   curve?: CostCurve;
 }
@@ -34,6 +41,16 @@ function fnv1a(s: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
   return h;
+}
+
+/** Every run of letters or digits in `text`, timed by its character offsets (punctuation alone is no word). */
+export function fakeWords(text: string, speed: number, samplesPerChar = 240, sampleRate = 24000): WordTiming[] {
+  const msPerChar = (samplesPerChar / speed / sampleRate) * 1000;
+  return [...text.matchAll(/[\p{L}\p{N}'’]+/gu)].map((m) => {
+    const charStart = m.index;
+    const charEnd = charStart + m[0].length;
+    return { word: m[0], charStart, charEnd, startMs: charStart * msPerChar, endMs: charEnd * msPerChar };
+  });
 }
 
 /** The fake's audio for a phrase: a tone whose pitch and envelope depend on the inputs. */
@@ -165,7 +182,10 @@ export class FakePool extends EventEmitter implements SynthPoolHandle {
 
   #audio(req: SynthesizeRequest): SynthesizedAudio {
     const sampleRate = this.options.sampleRate ?? 24000;
+    const timed = this.options.words;
+    const words = typeof timed === 'function' ? timed(req) : timed === true ? fakeWords(req.text, req.speed, this.options.samplesPerChar, sampleRate) : undefined;
     return {
+      ...(words !== undefined ? { words } : {}),
       pcm: fakePcm(req.text, req.voice, req.speed, this.options.samplesPerChar, sampleRate),
       sampleRate,
       queueMs: 0,

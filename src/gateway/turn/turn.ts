@@ -183,7 +183,9 @@ export class Turn<R = undefined> {
         const offsetMs = samplesToMs(this.#samples);
         this.#samples += out.pcm.length;
         const { index, text, synthMs, queueMs } = out.a;
-        this.#events.audio(this, { index, text, pcm: out.pcm, synthMs, queueMs, render: out.render, offsetMs });
+        // Word times are in ms, so a provider's sample rate needs no conversion here.
+        const words = out.a.words;
+        this.#events.audio(this, { index, text, pcm: out.pcm, synthMs, queueMs, render: out.render, offsetMs, ...(words !== undefined ? { words } : {}) });
         return;
       }
       case 'failed':
