@@ -5,6 +5,8 @@
 export const NATIVE_WS_PATH = '/v1/tts/ws';
 export const DEEPGRAM_PATH = '/v1/speak';
 export const SPEECH_PATH = '/v1/audio/speech';
+/** Kokoro-FastAPI's speech with word timestamps. */
+export const CAPTIONED_SPEECH_PATH = '/dev/captioned_speech';
 export const HEALTHZ_PATH = '/healthz';
 export const READYZ_PATH = '/readyz';
 export const METRICS_PATH = '/metrics';
