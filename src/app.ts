@@ -25,6 +25,7 @@ import { registerWebRoute } from './gateway/web-route.ts';
 import { loggerOptions } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { deepgramKey } from './protocols/deepgram/auth.ts';
+import { registerDeepgramRestRoute } from './protocols/deepgram/rest-route.ts';
 import { registerDeepgramRoute } from './protocols/deepgram/route.ts';
 import { nativeWsKey } from './protocols/native-ws/auth.ts';
 import { registerWsRoute } from './protocols/native-ws/route.ts';
@@ -119,6 +120,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     });
     registerSpeechRoute(scoped, ctx);
     registerCaptionedSpeechRoute(scoped, ctx);
+    registerDeepgramRestRoute(scoped, ctx);
   });
 
   app.addHook('onClose', async () => {
