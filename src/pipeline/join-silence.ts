@@ -16,7 +16,6 @@
  * step at the cut for a click.
  */
 import type { Silence } from '../shared/silence.ts';
-import type { WordTiming } from '../shared/word-timing.ts';
 
 export type Boundary = 'sentence' | 'clause' | 'word';
 
@@ -87,17 +86,4 @@ function fadeIn(pcm: Float32Array, n: number): void {
 function fadeOut(pcm: Float32Array, n: number): void {
   const last = pcm.length - 1;
   for (let i = 0; i < n; i++) pcm[last - i] = pcm[last - i]! * (i / n);
-}
-
-/**
- * Word times after the chunk was trimmed: `trimmedLead` samples came off the front, so every
- * time moves earlier by that much, and nothing may lie outside the `length` samples kept
- * (a word in trimmed silence is pinned to the edge). Undefined stays undefined: cannot time.
- */
-export function shiftWords(words: readonly WordTiming[] | undefined, trimmedLead: number, length: number, sampleRate: number): WordTiming[] | undefined {
-  if (words === undefined) return undefined;
-  const shift = (trimmedLead * 1000) / sampleRate;
-  const last = (length * 1000) / sampleRate;
-  const at = (ms: number) => Math.min(last, Math.max(0, ms - shift));
-  return words.map((w) => ({ ...w, startMs: at(w.startMs), endMs: at(w.endMs) }));
 }

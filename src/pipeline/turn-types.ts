@@ -4,8 +4,8 @@
  */
 import { TtsError } from '../errors.ts';
 import type { Metrics } from '../metrics.ts';
-import type { WordTiming } from '../shared/word-timing.ts';
 import type { Synthesizer } from '../synth/types.ts';
+import type { WordTiming } from '../shared/word-timing.ts';
 import type { JoinSettings } from './join-silence.ts';
 
 export interface ChunkAudio {
@@ -17,8 +17,8 @@ export interface ChunkAudio {
   queueMs: number;
   synthMs: number;
   provider: 'local' | 'upstream';
-  /** Word times in `pcm` (after any trim at the join); undefined when the provider could not time words. */
-  words?: WordTiming[] | undefined;
+  /** Each word's time in `pcm` (after the join shaping moved them); undefined when the chunk was not timed. */
+  words?: readonly WordTiming[];
 }
 
 export interface ChunkFailure {

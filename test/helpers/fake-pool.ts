@@ -20,14 +20,22 @@ export interface FakePoolOptions {
   delayMs?: number | ((req: SynthesizeRequest) => number);
   /** A failure for this call, or undefined to succeed. */
   fail?: (req: SynthesizeRequest) => TtsError | undefined;
-  /**
-   * Word times on the audio (SynthesizedAudio.words): `true` times every word of the text
-   * by its character offsets (the fake speaks a character in samplesPerChar / speed samples);
-   * a function decides per call (undefined: cannot time). Default: no words, like a model without durations.
-   */
-  words?: boolean | ((req: SynthesizeRequest) => WordTiming[] | undefined);
   /** The cost curve the pool reports (src/synth/cost-model.ts); default none, so turns use the fixed schedule. */
   curve?: CostCurve;
+  /** Time words (fakeWords): the pool says it can, and every result carries them. */
+  words?: boolean;
+}
+
+/** The fake's word times: each whitespace-separated run of the text, placed by its characters. */
+export function fakeWords(text: string, speed: number, samplesPerChar = 240, sampleRate = 24000): WordTiming[] {
+  const msPerChar = (samplesPerChar * 1000) / speed / sampleRate;
+  return [...text.matchAll(/\S+/g)].map((m) => ({
+    word: m[0],
+    charStart: m.index,
+    charEnd: m.index + m[0].length,
+    startMs: m.index * msPerChar,
+    endMs: (m.index + m[0].length) * msPerChar,
+  }));
 }
 
 interface Hold {
@@ -41,16 +49,6 @@ function fnv1a(s: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
   return h;
-}
-
-/** Every run of letters or digits in `text`, timed by its character offsets (punctuation alone is no word). */
-export function fakeWords(text: string, speed: number, samplesPerChar = 240, sampleRate = 24000): WordTiming[] {
-  const msPerChar = (samplesPerChar / speed / sampleRate) * 1000;
-  return [...text.matchAll(/[\p{L}\p{N}'’]+/gu)].map((m) => {
-    const charStart = m.index;
-    const charEnd = charStart + m[0].length;
-    return { word: m[0], charStart, charEnd, startMs: charStart * msPerChar, endMs: charEnd * msPerChar };
-  });
 }
 
 /** The fake's audio for a phrase: a tone whose pitch and envelope depend on the inputs. */
@@ -80,6 +78,10 @@ export class FakePool extends EventEmitter implements SynthPoolHandle {
   }
 
   async start(): Promise<void> {}
+
+  get timesWords(): boolean {
+    return this.options.words === true;
+  }
 
   costCurve(): CostCurve | null {
     return this.options.curve ?? null;
@@ -182,15 +184,13 @@ export class FakePool extends EventEmitter implements SynthPoolHandle {
 
   #audio(req: SynthesizeRequest): SynthesizedAudio {
     const sampleRate = this.options.sampleRate ?? 24000;
-    const timed = this.options.words;
-    const words = typeof timed === 'function' ? timed(req) : timed === true ? fakeWords(req.text, req.speed, this.options.samplesPerChar, sampleRate) : undefined;
     return {
-      ...(words !== undefined ? { words } : {}),
       pcm: fakePcm(req.text, req.voice, req.speed, this.options.samplesPerChar, sampleRate),
       sampleRate,
       queueMs: 0,
       synthMs: 1,
       provider: 'local',
+      ...(this.options.words === true ? { words: fakeWords(req.text, req.speed, this.options.samplesPerChar, sampleRate) } : {}),
     };
   }
 }

@@ -2,7 +2,7 @@
  * Joins: silence measured, only silence trimmed, gaps chosen by the boundary, no step at a cut.
  */
 import t from 'tap';
-import { boundaryAfter, DEFAULT_JOIN, joinSettings, msToSamples, shapeChunk, shiftWords } from '../../src/pipeline/join-silence.ts';
+import { boundaryAfter, DEFAULT_JOIN, joinSettings, msToSamples, shapeChunk } from '../../src/pipeline/join-silence.ts';
 import { TurnPipeline, type ChunkAudio } from '../../src/pipeline/turn-pipeline.ts';
 import { amplitudeOf, measureSilence } from '../../src/shared/silence.ts';
 import type { SynthesizeRequest, SynthesizedAudio, Synthesizer } from '../../src/synth/types.ts';
@@ -103,25 +103,4 @@ t.test('the pipeline trims in delivery order, across a failed chunk, and restart
   t.equal(measureSilence(audio[0]!.pcm).lead, msToSamples(40, RATE), 'first audio: 40 ms of lead');
   t.ok(Math.abs(gapMs(audio[0]!.pcm, audio[1]!.pcm) - 110) <= 1, 'the clause gap joins chunk 0 to chunk 2 (chunk 1 failed)');
   t.equal(measureSilence(audio[1]!.pcm).trail, msToSamples(150, RATE), 'the last chunk keeps a short tail');
-});
-
-t.test('word times move with the trimmed lead and stay inside the kept audio; untimed stays untimed', async (t) => {
-  // 320 ms of lead, 600 ms of sound, 480 ms of tail: a word spans the sound exactly.
-  const word = { word: 'Hello', charStart: 0, charEnd: 5, startMs: 320, endMs: 920 };
-  const synth: Synthesizer = {
-    synthesize: async (req: SynthesizeRequest): Promise<SynthesizedAudio> => {
-      const pcm = chunk(320, 600, 480);
-      const words = req.text === 'untimed.' ? undefined : [word];
-      return { pcm, sampleRate: RATE, queueMs: 0, synthMs: 0, provider: 'local', silence: measureSilence(pcm), ...(words ? { words } : {}) };
-    },
-  };
-  const pipeline = new TurnPipeline('turn', { synth, owner: 'o', voice: 'af_heart', speed: 1, maxInFlight: 3, drainSafetyMs: 60_000, join: DEFAULT_JOIN });
-  const audio: ChunkAudio[] = [];
-  pipeline.on('audio', (a: ChunkAudio) => audio.push(a));
-  ['Hello.', 'untimed.'].forEach((text) => pipeline.processChunk(text));
-  await pipeline.finish();
-  const lead = (measureSilence(audio[0]!.pcm).lead * 1000) / RATE;
-  t.same(audio[0]!.words?.map((w) => [w.startMs, w.endMs]), [[lead, lead + 600]], 'the word still starts at the first sound and ends at the last');
-  t.equal(audio[1]!.words, undefined, 'a chunk without durations says "cannot time"');
-  t.same(shiftWords([word], msToSamples(400, RATE), msToSamples(1000, RATE), RATE)?.map((w) => [w.startMs, w.endMs]), [[0, 520]], 'a time in trimmed audio is pinned to the edge');
 });
