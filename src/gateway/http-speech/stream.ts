@@ -37,7 +37,7 @@ export type FirstOutcome =
 
 export class SpeechStream implements Drainable, TurnEvents<undefined> {
   readonly body: Readable;
-  /** Resolves with the first thing that decides the response: audio, total failure, or abort. */
+  /** Resolves with the first thing that decides the response: audio, total failure, a refusal by the framing, or abort. */
   readonly first: Promise<FirstOutcome>;
   readonly #ctx: GatewayContext;
   readonly #params: SpeechInput;
