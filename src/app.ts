@@ -29,7 +29,10 @@ import { registerDeepgramRoute } from './protocols/deepgram/route.ts';
 import { nativeWsKey } from './protocols/native-ws/auth.ts';
 import { registerWsRoute } from './protocols/native-ws/route.ts';
 import { encodableFormats } from './protocols/openai/encoders/index.ts';
+import { registerCaptionedSpeechRoute } from './protocols/openai/captioned-route.ts';
 import { registerSpeechRoute } from './protocols/openai/route.ts';
+// Deepgram's REST Speak is HTTP synthesis: it is registered with the OpenAI routes, under pressure.
+import { registerDeepgramRestRoute } from './protocols/deepgram/rest-route.ts';
 import type { SynthPoolHandle } from './synth/pool-types.ts';
 import { SynthPool } from './synth/pool.ts';
 
@@ -117,6 +120,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       },
     });
     registerSpeechRoute(scoped, ctx);
+    registerCaptionedSpeechRoute(scoped, ctx);
+    registerDeepgramRestRoute(scoped, ctx);
   });
 
   app.addHook('onClose', async () => {

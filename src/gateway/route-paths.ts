@@ -8,6 +8,8 @@ export const SPEECH_PATH = '/v1/audio/speech';
 export const HEALTHZ_PATH = '/healthz';
 export const READYZ_PATH = '/readyz';
 export const METRICS_PATH = '/metrics';
+/** Kokoro-FastAPI's speech with word timestamps (its path, `/dev/` included, so its clients need only the base URL). */
+export const CAPTIONED_SPEECH_PATH = '/dev/captioned_speech';
 /** The playground (src/gateway/web-route.ts): its page, and its assets and config under the prefix. */
 export const WEB_PAGE_PATH = '/';
 export const WEB_ASSETS_PREFIX = '/web/';

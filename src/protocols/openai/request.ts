@@ -24,6 +24,8 @@ export interface SpeechParams {
   speed: number;
   requestedSpeed: number;
   streamFormat: 'audio' | 'sse';
+  /** Word timing events in the SSE stream (a host extension; needs `stream_format: "sse"`). */
+  timestamps: boolean;
 }
 
 function field(body: Record<string, unknown>, name: string): unknown {
@@ -71,5 +73,11 @@ export function parseSpeechRequest(body: unknown, maxInputChars: number): Speech
     throw new ApiError('invalid_request', 'stream_format must be "audio" or "sse"', 'stream_format');
   }
 
-  return { model, input, voice, format, speed, requestedSpeed: rawSpeed, streamFormat };
+  const timestamps = field(b, 'return_timestamps') ?? false;
+  if (typeof timestamps !== 'boolean') throw new ApiError('invalid_request', 'return_timestamps must be a boolean', 'return_timestamps');
+  if (timestamps && streamFormat !== 'sse') {
+    throw new ApiError('invalid_request', 'return_timestamps needs stream_format "sse" (or POST /dev/captioned_speech)', 'return_timestamps');
+  }
+
+  return { model, input, voice, format, speed, requestedSpeed: rawSpeed, streamFormat, timestamps };
 }
