@@ -123,8 +123,8 @@ t.test('bad input on stream-input: ElevenLabs error shape, then close 1008', asy
 
 t.test('auth: xi-api-key header or query; refused before the handshake without it', async (t) => {
   const host = await startHost(t, { apiKey: 'sekret' });
-  await t.rejects(WsClient.open(url(host, 'af_heart')), { statusCode: 401 });
-  await t.rejects(WsClient.open(url(host, 'af_heart'), { headers: { 'xi-api-key': 'wrong' } }), { statusCode: 401 });
+  await t.rejects(WsClient.open(url(host, 'af_heart')), /HTTP 401/);
+  await t.rejects(WsClient.open(url(host, 'af_heart'), { headers: { 'xi-api-key': 'wrong' } }), /HTTP 401/);
   const byHeader = await WsClient.open(url(host, 'af_heart'), { headers: { 'xi-api-key': 'sekret' } });
   byHeader.close();
   const byQuery = await WsClient.open(url(host, 'af_heart', 'output_format=pcm_24000&xi_api_key=sekret'));

@@ -6,12 +6,14 @@
  * marks the context ending, and it is finished once its last turn is done; `cancel` drops
  * every turn of it at once (barge-in).
  *
- * Turns keep the queue's order (the head turn speaks first), so two contexts never
- * interleave their audio: a later context's audio waits, bounded by the pipeline's
- * look-ahead, until the earlier one is done or cancelled.
+ * Each context has its own TurnQueue: its turns speak in order, and contexts are
+ * independent, as the clients expect (a context left open never holds up another; their
+ * messages carry the context id, so their audio may interleave).
  */
-import type { TurnQueue } from './turn-queue.ts';
-import type { Turn, VoiceSettings } from './turn.ts';
+import type { FastifyBaseLogger } from 'fastify';
+import type { GatewayContext } from '../context.ts';
+import { TurnQueue } from './turn-queue.ts';
+import type { Turn, TurnEvents, VoiceSettings } from './turn.ts';
 
 export interface TurnContext<R> {
   readonly id: string;
@@ -26,16 +28,36 @@ export interface TurnContext<R> {
   audioMs: number;
   /** Characters taken so far, against the host's per-turn limit. */
   chars: number;
+  readonly queue: TurnQueue<R>;
 }
 
 export class TurnContexts<R> {
-  readonly #queue: TurnQueue<R>;
+  readonly #gateway: GatewayContext;
+  readonly #owner: string;
+  readonly #events: TurnEvents<R>;
+  readonly #log: FastifyBaseLogger;
+  readonly #onCountChanged: (open: number) => void;
   readonly #byId = new Map<string, TurnContext<R>>();
   readonly #byTurn = new Map<string, TurnContext<R>>();
+  /** Queues of every context, finished ones until their last turn closed. */
+  readonly #queues = new Set<TurnQueue<R>>();
   #turnSeq = 0;
+  #paused = false;
 
-  constructor(queue: TurnQueue<R>) {
-    this.#queue = queue;
+  /** `onCountChanged` gets the session's open turns over every context. */
+  constructor(gateway: GatewayContext, owner: string, events: TurnEvents<R>, log: FastifyBaseLogger, onCountChanged: (open: number) => void) {
+    this.#gateway = gateway;
+    this.#owner = owner;
+    this.#events = events;
+    this.#log = log;
+    this.#onCountChanged = onCountChanged;
+  }
+
+  /** Turns not yet ended, over every context. */
+  get openTurns(): number {
+    let n = 0;
+    for (const q of this.#queues) n += q.openCount;
+    return n;
   }
 
   get size(): number {
@@ -51,7 +73,13 @@ export class TurnContexts<R> {
   }
 
   create(id: string, voice: VoiceSettings): TurnContext<R> {
-    const ctx: TurnContext<R> = { id, voice, open: undefined, pending: [], ending: false, audioMs: 0, chars: 0 };
+    const queue: TurnQueue<R> = new TurnQueue<R>(this.#gateway, this.#owner, this.#events, this.#log, (open) => {
+      if (open === 0 && this.#byId.get(id)?.queue !== queue) this.#queues.delete(queue);
+      this.#onCountChanged(this.openTurns);
+    });
+    if (this.#paused) queue.pauseAll();
+    this.#queues.add(queue);
+    const ctx: TurnContext<R> = { id, voice, open: undefined, pending: [], ending: false, audioMs: 0, chars: 0, queue };
     this.#byId.set(id, ctx);
     return ctx;
   }
@@ -60,7 +88,7 @@ export class TurnContexts<R> {
   append(ctx: TurnContext<R>, text: string, render: R): Turn<R> {
     let turn = ctx.open;
     if (turn === undefined) {
-      turn = this.#queue.open(`${ctx.id}#${++this.#turnSeq}`, ctx.voice);
+      turn = ctx.queue.open(`${ctx.id}#${++this.#turnSeq}`, ctx.voice);
       ctx.open = turn;
       ctx.pending.push(turn);
       this.#byTurn.set(turn.id, ctx);
@@ -76,7 +104,7 @@ export class TurnContexts<R> {
     if (turn === undefined) return undefined;
     ctx.open = undefined;
     ctx.chars = 0;
-    this.#queue.flush(turn, render);
+    ctx.queue.flush(turn, render);
     return turn;
   }
 
@@ -84,7 +112,7 @@ export class TurnContexts<R> {
   end(ctx: TurnContext<R>, render: R): boolean {
     this.flush(ctx, render);
     ctx.ending = true;
-    if (ctx.pending.length === 0) this.#byId.delete(ctx.id);
+    if (ctx.pending.length === 0) this.#forget(ctx);
     return ctx.pending.length === 0;
   }
 
@@ -96,7 +124,7 @@ export class TurnContexts<R> {
     ctx.chars = 0;
     ctx.pending.splice(ctx.pending.indexOf(turn), 1);
     this.#byTurn.delete(turn.id);
-    this.#queue.cancel(turn);
+    ctx.queue.cancel(turn);
   }
 
   /** Barge-in: every turn of the context is cancelled and the context forgotten. */
@@ -106,7 +134,8 @@ export class TurnContexts<R> {
     for (const turn of turns) this.#byTurn.delete(turn.id);
     ctx.open = undefined;
     this.#byId.delete(ctx.id);
-    for (const turn of turns) this.#queue.cancel(turn);
+    for (const turn of turns) ctx.queue.cancel(turn);
+    this.#forget(ctx);
   }
 
   /** The context a turn belongs to. */
@@ -128,9 +157,27 @@ export class TurnContexts<R> {
     return { ctx, finished };
   }
 
-  /** The session is ending: forget everything (the queue cancels the turns itself). */
-  clear(): void {
+  pauseAll(): void {
+    this.#paused = true;
+    for (const q of this.#queues) q.pauseAll();
+  }
+
+  resumeAll(): void {
+    this.#paused = false;
+    for (const q of this.#queues) q.resumeAll();
+  }
+
+  /** The session is ending: cancel every turn without telling anyone, forget everything. */
+  cancelAll(): void {
+    for (const q of this.#queues) q.cancelAll();
+    this.#queues.clear();
     this.#byId.clear();
     this.#byTurn.clear();
+  }
+
+  /** A context with no turn left: its queue goes (one whose last turn is still closing goes when it does). */
+  #forget(ctx: TurnContext<R>): void {
+    if (this.#byId.get(ctx.id) === ctx) this.#byId.delete(ctx.id);
+    if (ctx.queue.openCount === 0) this.#queues.delete(ctx.queue);
   }
 }

@@ -23,7 +23,6 @@ import { encodeRaw, pieces, type RawEncoding } from '../../common/raw-pcm.ts';
 import { OUTPUT_SAMPLE_RATE, type GatewayContext } from '../../gateway/context.ts';
 import { MAX_OPEN_TURNS, SocketSession, type CloseNotice, type ParsedFrame, type SocketProtocol } from '../../gateway/socket/connection.ts';
 import { TurnContexts, type TurnContext } from '../../gateway/turn/turn-contexts.ts';
-import { TurnQueue } from '../../gateway/turn/turn-queue.ts';
 import type { Turn, TurnAudio, TurnChunkFailed, TurnDone, TurnEvents } from '../../gateway/turn/turn.ts';
 import { chunkFrame, doneFrame, errorFrame, flushDoneFrame, timestampsFrame } from './frames.ts';
 import { BadRequest, parseCartesiaRequest, type CartesiaRequest, type Generation } from './request.ts';
@@ -45,7 +44,6 @@ export class CartesiaSession implements SocketProtocol, TurnEvents<Render> {
   readonly socket: SocketSession;
   readonly #ctx: GatewayContext;
   readonly #log: FastifyBaseLogger;
-  readonly #turns: TurnQueue<Render>;
   readonly #contexts: TurnContexts<Render>;
   readonly #outputs = new Map<string, ContextOutput>();
   /** Turn id -> the flush_ids its end answers. */
@@ -55,8 +53,7 @@ export class CartesiaSession implements SocketProtocol, TurnEvents<Render> {
     this.#ctx = ctx;
     this.#log = log;
     this.socket = new SocketSession(id, socket, ctx, log, this);
-    this.#turns = new TurnQueue<Render>(ctx, id, this, log, (open) => this.socket.turnsChanged(open));
-    this.#contexts = new TurnContexts(this.#turns);
+    this.#contexts = new TurnContexts<Render>(ctx, id, this, log, (open) => this.socket.turnsChanged(open));
   }
 
   start(): void {
@@ -67,7 +64,7 @@ export class CartesiaSession implements SocketProtocol, TurnEvents<Render> {
   // -- SocketProtocol ----------------------------------------------------------------
 
   get openTurns(): number {
-    return this.#turns.openCount;
+    return this.#contexts.openTurns;
   }
 
   parseFrame(data: RawData, isBinary: boolean): ParsedFrame {
@@ -91,16 +88,15 @@ export class CartesiaSession implements SocketProtocol, TurnEvents<Render> {
   }
 
   pauseTurns(): void {
-    this.#turns.pauseAll();
+    this.#contexts.pauseAll();
   }
 
   resumeTurns(): void {
-    this.#turns.resumeAll();
+    this.#contexts.resumeAll();
   }
 
   teardown(): void {
-    this.#turns.cancelAll();
-    this.#contexts.clear();
+    this.#contexts.cancelAll();
     this.#outputs.clear();
     this.#acks.clear();
   }
@@ -171,7 +167,7 @@ export class CartesiaSession implements SocketProtocol, TurnEvents<Render> {
     const limit = this.#ctx.config.maxTurnChars;
     if (ctx.chars + text.length > limit) return this.#refuse(ctx.id, 'text_too_long', `at most ${limit} characters between two flushes; this transcript was dropped`);
     if (this.#ctx.pool.health().queueDepth >= this.#ctx.config.maxQueue) return this.#refuse(ctx.id, 'overloaded', 'the synthesis queue is full; this transcript was dropped');
-    if (ctx.open === undefined && this.#turns.openCount >= MAX_OPEN_TURNS) {
+    if (ctx.open === undefined && this.#contexts.openTurns >= MAX_OPEN_TURNS) {
       return this.#refuse(ctx.id, 'overloaded', `at most ${MAX_OPEN_TURNS} flushed texts may wait for their audio; this transcript was dropped`);
     }
     return true;

@@ -27,7 +27,6 @@ import type { ErrorCode } from '../../errors.ts';
 import type { GatewayContext } from '../../gateway/context.ts';
 import { MAX_OPEN_TURNS, SocketSession, type CloseNotice, type ParsedFrame, type SocketProtocol } from '../../gateway/socket/connection.ts';
 import { TurnContexts, type TurnContext } from '../../gateway/turn/turn-contexts.ts';
-import { TurnQueue } from '../../gateway/turn/turn-queue.ts';
 import type { Turn, TurnAudio, TurnChunkFailed, TurnDone, TurnEvents } from '../../gateway/turn/turn.ts';
 import { pieces } from '../../common/raw-pcm.ts';
 import { charAlignment } from './alignment.ts';
@@ -49,7 +48,6 @@ export class ElevenLabsSession implements SocketProtocol, TurnEvents<Render> {
   readonly #log: FastifyBaseLogger;
   readonly #settings: ElevenLabsSettings;
   readonly #multi: boolean;
-  readonly #turns: TurnQueue<Render>;
   readonly #contexts: TurnContexts<Render>;
   readonly #encoders = new Map<string, TurnEncoder>();
   #speed = 1;
@@ -61,8 +59,7 @@ export class ElevenLabsSession implements SocketProtocol, TurnEvents<Render> {
     this.#settings = settings;
     this.#multi = multi;
     this.socket = new SocketSession(id, socket, ctx, log, this);
-    this.#turns = new TurnQueue<Render>(ctx, id, this, log, (open) => this.socket.turnsChanged(open));
-    this.#contexts = new TurnContexts(this.#turns);
+    this.#contexts = new TurnContexts<Render>(ctx, id, this, log, (open) => this.socket.turnsChanged(open));
   }
 
   start(): void {
@@ -74,7 +71,7 @@ export class ElevenLabsSession implements SocketProtocol, TurnEvents<Render> {
   // -- SocketProtocol ----------------------------------------------------------------
 
   get openTurns(): number {
-    return this.#turns.openCount;
+    return this.#contexts.openTurns;
   }
 
   parseFrame(data: RawData, isBinary: boolean): ParsedFrame {
@@ -108,16 +105,15 @@ export class ElevenLabsSession implements SocketProtocol, TurnEvents<Render> {
   }
 
   pauseTurns(): void {
-    this.#turns.pauseAll();
+    this.#contexts.pauseAll();
   }
 
   resumeTurns(): void {
-    this.#turns.resumeAll();
+    this.#contexts.resumeAll();
   }
 
   teardown(): void {
-    this.#turns.cancelAll();
-    this.#contexts.clear();
+    this.#contexts.cancelAll();
     this.#encoders.clear();
   }
 
@@ -199,7 +195,7 @@ export class ElevenLabsSession implements SocketProtocol, TurnEvents<Render> {
     if (ctx.ending) return this.#fail('bad_message', `context "${ctx.id.slice(0, 100)}" is closing; use a new context_id`, ctx.id);
     if (ctx.chars + text.length > limit) return this.#fail('text_too_long', `at most ${limit} characters between two flushes; this text was dropped`, ctx.id);
     if (this.#ctx.pool.health().queueDepth >= this.#ctx.config.maxQueue) return this.#fail('overloaded', 'the synthesis queue is full; this text was dropped', ctx.id);
-    if (ctx.open === undefined && this.#turns.openCount >= MAX_OPEN_TURNS) {
+    if (ctx.open === undefined && this.#contexts.openTurns >= MAX_OPEN_TURNS) {
       return this.#fail('overloaded', `at most ${MAX_OPEN_TURNS} flushed texts may wait for their audio; this text was dropped`, ctx.id);
     }
     return true;
