@@ -184,9 +184,10 @@ export class ElevenLabsSession implements SocketProtocol, TurnEvents<Render> {
     return this.#contexts.create(id, { voice: this.#settings.voice, speed: this.#speed });
   }
 
+  /** The open context `id`; an unknown one is refused, one that is closing (still speaking) is passed over in silence. */
   #known(id: string): TurnContext<Render> | undefined {
     const ctx = this.#contexts.get(id);
-    if (ctx === undefined || ctx.ending) this.#fail('bad_message', `context "${id.slice(0, 100)}" is not open`, id);
+    if (ctx === undefined) this.#fail('bad_message', `context "${id.slice(0, 100)}" is not open`, id);
     return ctx?.ending === true ? undefined : ctx;
   }
 
