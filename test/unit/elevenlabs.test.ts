@@ -131,3 +131,21 @@ t.test('auth: xi-api-key header or query; refused before the handshake without i
   byQuery.close();
   t.pass('both ways open the socket');
 });
+
+t.test('multi-stream: close_context lets flushed text play out; a flush after it is passed over', async (t) => {
+  const host = await startHost(t);
+  const hold = host.pool.hold((req) => req.text.startsWith('Flushed'));
+  const client = await WsClient.open(url(host, 'af_heart', 'output_format=pcm_24000', true));
+  client.send({ text: ' ', context_id: 'c' });
+  client.send({ text: 'Flushed sentence. ', context_id: 'c', flush: true });
+  await hold.reached;
+  client.send({ context_id: 'c', close_context: true });
+  // LiveKit's plugin sends this after close_context.
+  client.send({ text: '', context_id: 'c', flush: true });
+  client.send({ text: 'Other context.', context_id: 'd', flush: true });
+  await client.until((d) => d.contextId === 'd' && d.audio !== undefined);
+  hold.release();
+  const frames = json(await client.until((d) => d.isFinal === true && d.contextId === 'c'));
+  t.same(audioOf(frames.filter((f) => f.contextId === 'c')), expected(['Flushed sentence.']), 'the flushed text was spoken');
+  t.notOk(json(client.frames).some((f) => f.error !== undefined), 'no error for the flush of a closing context');
+});

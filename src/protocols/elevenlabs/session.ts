@@ -157,7 +157,10 @@ export class ElevenLabsSession implements SocketProtocol, TurnEvents<Render> {
     if (this.#multi && msg.closeContext) {
       const ctx = this.#known(id);
       if (ctx === undefined) return;
+      const dropped = ctx.open;
       this.#contexts.dropOpen(ctx);
+      // A cancelled turn never reaches done(): its encoder goes here.
+      if (dropped !== undefined) this.#encoders.delete(dropped.id);
       if (this.#contexts.end(ctx, undefined)) this.socket.sendJson(finalFrame(id));
       return;
     }
