@@ -17,7 +17,7 @@ import { registerHealthRoutes } from './gateway/health-route.ts';
 import { installErrorHandlers, sendError } from './gateway/http-errors.ts';
 import { Lifecycle } from './gateway/lifecycle.ts';
 import { registerMetricsRoutes } from './gateway/metrics-route.ts';
-import { DEEPGRAM_PATH, NATIVE_WS_PATH, UNAUTHENTICATED_PATHS } from './gateway/route-paths.ts';
+import { CARTESIA_PATH, DEEPGRAM_PATH, ELEVENLABS_PATH_PATTERN, NATIVE_WS_PATH, UNAUTHENTICATED_PATHS } from './gateway/route-paths.ts';
 import { WsAdmission } from './gateway/socket/admission.ts';
 import { logRouterPlan, synthesizerFor } from './synth/synthesizer.ts';
 import { registerVoicesRoutes } from './gateway/voices-route.ts';
@@ -26,10 +26,17 @@ import { loggerOptions } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { deepgramKey } from './protocols/deepgram/auth.ts';
 import { registerDeepgramRoute } from './protocols/deepgram/route.ts';
+import { cartesiaKey } from './protocols/cartesia/auth.ts';
+import { registerCartesiaRoute } from './protocols/cartesia/route.ts';
+import { elevenLabsKey } from './protocols/elevenlabs/auth.ts';
+import { registerElevenLabsRoutes } from './protocols/elevenlabs/route.ts';
 import { nativeWsKey } from './protocols/native-ws/auth.ts';
 import { registerWsRoute } from './protocols/native-ws/route.ts';
 import { encodableFormats } from './protocols/openai/encoders/index.ts';
+import { registerCaptionedSpeechRoute } from './protocols/openai/captioned-route.ts';
 import { registerSpeechRoute } from './protocols/openai/route.ts';
+// Deepgram's REST Speak is HTTP synthesis: it is registered with the OpenAI routes, under pressure.
+import { registerDeepgramRestRoute } from './protocols/deepgram/rest-route.ts';
 import type { SynthPoolHandle } from './synth/pool-types.ts';
 import { SynthPool } from './synth/pool.ts';
 
@@ -89,7 +96,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   });
 
   installErrorHandlers(app);
-  registerAuth(app, config.apiKey, new Map([[NATIVE_WS_PATH, nativeWsKey], [DEEPGRAM_PATH, deepgramKey]]));
+  const keyReaders = new Map([[NATIVE_WS_PATH, nativeWsKey], [DEEPGRAM_PATH, deepgramKey], [CARTESIA_PATH, cartesiaKey]]);
+  registerAuth(app, config.apiKey, (path) => keyReaders.get(path) ?? (ELEVENLABS_PATH_PATTERN.test(path) ? elevenLabsKey : undefined));
   app.addHook('onRequest', (request, reply, done) => {
     if (!lifecycle.shuttingDown || UNAUTHENTICATED_PATHS.has(request.url.split('?')[0] ?? '')) return done();
     reply.header('connection', 'close');
@@ -106,6 +114,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   registerWebRoute(app, ctx, { formats: encodableFormats() });
   registerWsRoute(app, ctx);
   registerDeepgramRoute(app, ctx);
+  registerElevenLabsRoutes(app, ctx);
+  registerCartesiaRoute(app, ctx);
   await app.register(async (scoped) => {
     // Scoped to synthesis: probes and metrics must keep answering under pressure.
     await scoped.register(underPressure, {
@@ -117,6 +127,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       },
     });
     registerSpeechRoute(scoped, ctx);
+    registerCaptionedSpeechRoute(scoped, ctx);
+    registerDeepgramRestRoute(scoped, ctx);
   });
 
   app.addHook('onClose', async () => {

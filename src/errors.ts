@@ -37,6 +37,7 @@ export const ERROR_CATALOGUE = {
   invalid_format: { status: 400, ...caller, doc: 'an audio format or encoding the host does not produce' },
   empty_text: { status: 400, ...caller, doc: 'input with nothing to speak' },
   text_too_long: { status: 413, ...caller, failsOver: true, doc: 'a turn or input over the host limit, or a chunk over the model limit (the upstream may still take it)' },
+  timing_unavailable: { status: 501, ...caller, doc: 'word timestamps were asked for and the host cannot time words (its model gives no durations); nothing was sent' },
   unauthorized: { status: 401, ...caller, recoverable: false, doc: 'a missing or wrong API key (KOKORO_API_KEY)' },
   tts_chunk_failed: { status: 500, ...fault, doc: 'a chunk failed on every try and was skipped' },
   tts_chunk_timeout: { status: 504, ...fault, doc: 'a chunk passed its time limit on every try and was skipped' },

@@ -17,6 +17,8 @@ import { DEFAULT_STALL_MS, blockFor, busyLoopForever, exhaustHeap, extractFaults
 import { openSession, type KokoroSession } from './kokoro/session.ts';
 import { KokoroSynthesizer, SynthesisRefused } from './kokoro/synthesizer.ts';
 import { SAMPLE_RATE } from './kokoro/tokenizer.ts';
+import { PROJECT_ROOT } from '../src/runtime/paths.ts';
+import { join } from 'node:path';
 
 /**
  * Timed once per process for the host's cost model: a short and a medium sentence give the
@@ -41,7 +43,8 @@ let loadError: string | undefined;
 try {
   const t0 = performance.now();
   const runtime = init.ort;
-  const session = await openSession(init.modelPath, { intraOpThreads: init.intraOpThreads, enableCpuMemArena: init.enableCpuMemArena, runtime }, guard);
+  const durationsCacheDir = init.wordTiming === false ? undefined : (init.modelCacheDir ?? join(PROJECT_ROOT, '.cache', 'models'));
+  const session = await openSession(init.modelPath, { intraOpThreads: init.intraOpThreads, enableCpuMemArena: init.enableCpuMemArena, runtime, durationsCacheDir }, guard);
   mainSession = session;
   synthesizer = new KokoroSynthesizer(session);
   await synthesizer.synthesize({ text: 'Ready.' }, [{ id: 'af_heart', weight: 1 }], 1);
@@ -49,7 +52,7 @@ try {
   if (init.faultInjection && init.stallModelPath !== undefined) {
     stallSession = await openSession(init.stallModelPath, { intraOpThreads: 1, enableCpuMemArena: false, runtime }, guard);
   }
-  post({ type: 'loaded', threadId, slot, loadMs: performance.now() - t0, inputNames: [...session.inputNames], outputNames: [...session.outputNames], runtime: session.runtime, ...(calibration !== undefined ? { calibration } : {}) });
+  post({ type: 'loaded', threadId, slot, loadMs: performance.now() - t0, inputNames: [...session.inputNames], outputNames: [...session.outputNames], runtime: session.runtime, timing: session.timing, ...(calibration !== undefined ? { calibration } : {}) });
 } catch (err) {
   // Not rethrown: a module that throws trips Piscina's bootstrap latch and the pool stops
   // refilling for good. The main thread sees this event and replaces us with backoff.
@@ -136,6 +139,7 @@ export default async function synthesize(req: SynthRequest): Promise<SynthResult
       phonemes: out.phonemes,
       timings: { phonemizeMs: out.phonemizeMs, inferenceMs: out.inferenceMs },
       silence: measureSilence(out.pcm, init.silenceThresholdDbfs),
+      ...(out.words !== undefined ? { words: out.words } : {}),
     };
     if (throwAfter) throwAfterReturn();
     return transferred(result, out.pcm);

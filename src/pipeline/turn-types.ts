@@ -6,6 +6,7 @@ import type { Language } from '../shared/languages.ts';
 import { TtsError } from '../errors.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Synthesizer } from '../synth/types.ts';
+import type { WordTiming } from '../shared/word-timing.ts';
 import type { JoinSettings } from './join-silence.ts';
 
 export interface ChunkAudio {
@@ -17,6 +18,8 @@ export interface ChunkAudio {
   queueMs: number;
   synthMs: number;
   provider: 'local' | 'upstream';
+  /** Each word's time in `pcm` (after the join shaping moved them); undefined when the chunk was not timed. */
+  words?: readonly WordTiming[];
 }
 
 export interface ChunkFailure {

@@ -140,6 +140,11 @@ export class SynthPool extends EventEmitter implements SynthPoolHandle {
     return this.#threads.runtime;
   }
 
+  /** True when the loaded workers time words (their model gives durations). */
+  get timesWords(): boolean {
+    return this.#threads.timing?.ok === true;
+  }
+
   health(): PoolHealth {
     return this.#health.report({
       closing: this.#closing,
@@ -315,7 +320,7 @@ export class SynthPool extends EventEmitter implements SynthPoolHandle {
       this.#metrics.synthTime.observe(job.synthMs / 1000);
       const silent = result.silence.lead + result.silence.trail;
       this.#costs.observe({ text: job.req.text, computeMs: result.timings.phonemizeMs + result.timings.inferenceMs, samples: result.samples, silentSamples: silent, sampleRate: result.sampleRate, speed: job.req.speed });
-      settleJob(job, null, { pcm: result.pcm, sampleRate: result.sampleRate, queueMs: job.queueMs, synthMs: job.synthMs, provider: 'local', tokens: result.tokens, silence: result.silence });
+      settleJob(job, null, { pcm: result.pcm, sampleRate: result.sampleRate, queueMs: job.queueMs, synthMs: job.synthMs, provider: 'local', tokens: result.tokens, silence: result.silence, ...(result.words !== undefined ? { words: result.words } : {}) });
     } else {
       this.#retryOrSettle(job, { kind: 'refused', code: result.code, message: result.message });
     }

@@ -10,7 +10,7 @@ import { isEspeakLanguage } from './espeak-map.ts';
 
 export type OtherLanguage = Exclude<Language, 'en-us' | 'en-gb'>;
 
-export async function g2p(text: string, lang: OtherLanguage): Promise<G2pResult> {
+export async function otherLanguageG2p(text: string, lang: OtherLanguage): Promise<G2pResult> {
   if (isEspeakLanguage(lang)) return (await import('./espeak-g2p.ts')).espeakG2p(text, lang);
   if (lang === 'ja') return (await import('./ja.ts')).jaG2p(text);
   return (await import('./zh.ts')).zhG2p(text);

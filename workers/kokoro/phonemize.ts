@@ -8,7 +8,9 @@
  */
 import { KokoroTTS } from 'kokoro-js';
 import type { Language } from '../../src/shared/languages.ts';
-import { g2p } from '../g2p/index.ts';
+import type { G2pResult, G2pWord } from '../../src/shared/word-timing.ts';
+import { otherLanguageG2p } from '../g2p/index.ts';
+import { alignWords, textWords } from './word-align.ts';
 
 class PhonemesCaptured extends Error {
   constructor(readonly phonemes: string) {
@@ -37,8 +39,47 @@ export async function phonemize(text: string, voice: string): Promise<string> {
   throw new Error('kokoro-js returned without tokenizing');
 }
 
-/** Phonemes for `text` in `lang`: English through kokoro-js (its voice letter picks the accent), the rest through workers/g2p. */
+/** Words repeat: each one's own phonemes are kept for the next chunk (bounded, oldest out first). */
+const WORD_CACHE_LIMIT = 4096;
+const wordCache = new Map<string, string>();
+
+async function wordPhonemes(word: string, voice: string): Promise<string> {
+  // The voice's first letter picks the espeak language (kokoro-js: a = en-us, b = en-gb).
+  const key = `${voice[0]}\0${word}`;
+  let ph = wordCache.get(key);
+  if (ph === undefined) {
+    ph = await phonemize(word, voice);
+    if (wordCache.size >= WORD_CACHE_LIMIT) wordCache.delete(wordCache.keys().next().value!);
+    wordCache.set(key, ph);
+  }
+  return ph;
+}
+
+/**
+ * Phonemes for `text` and the words they came from (word-align.ts): the sentence's phonemes,
+ * unchanged, and each word located by its own phonemes. Costs up to one espeak-ng call per new
+ * word, so it is used only when the model gives durations.
+ */
+export async function g2p(text: string, voice: string): Promise<G2pResult> {
+  const phonemes = await phonemize(text, voice);
+  return { phonemes, words: await locateWords(text, phonemes, voice) };
+}
+
+/** The words of `text` in `phonemes` (its sentence phonemes, from phonemize()). */
+export async function locateWords(text: string, phonemes: string, voice: string): Promise<G2pWord[]> {
+  const words = textWords(text);
+  const own: string[] = [];
+  for (const word of words) own.push(await wordPhonemes(word.text, voice));
+  return alignWords(phonemes, words, own);
+}
+
+/** The voice whose first letter makes kokoro-js read English in `lang`'s accent. */
+export function englishVoiceFor(lang: 'en-us' | 'en-gb'): string {
+  return lang === 'en-gb' ? 'bf_emma' : 'af_heart';
+}
+
+/** Phonemes for `text` in `lang`: English through kokoro-js, the rest through workers/g2p. */
 export async function phonemizeIn(text: string, lang: Language): Promise<string> {
-  if (lang === 'en-us' || lang === 'en-gb') return phonemize(text, lang === 'en-gb' ? 'bf_emma' : 'af_heart');
-  return (await g2p(text, lang)).phonemes;
+  if (lang === 'en-us' || lang === 'en-gb') return phonemize(text, englishVoiceFor(lang));
+  return (await otherLanguageG2p(text, lang)).phonemes;
 }

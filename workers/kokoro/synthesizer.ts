@@ -7,28 +7,25 @@
  * function that runs our session, so inference has exactly one runtime and our options.
  * We never call its `generate()` for synthesis: its tokenizer truncates long input, and
  * a truncated chunk is lost words. Text whose phonemes run over the limit is cut into pieces
- * at pauses (phoneme-split.ts), each synthesized, the audio joined; phonemes the caller gave
- * over the limit are refused (text_too_long, with the count).
+ * at pauses (phoneme-split.ts), each synthesized, the audio joined (untimed); phonemes the
+ * caller gave over the limit are refused (text_too_long, with the count). The text is read in
+ * the request's language, else the first voice's: English by kokoro-js, the others by
+ * workers/g2p, whose front ends also return each word's span.
+ *
+ * When the session gives durations, the text goes through g2p() (phonemes and their words) and
+ * each word is timed (word-times.ts); ready phonemes have no words to time.
  */
 import { KokoroTTS } from 'kokoro-js';
+import { languageOfVoiceId, type Language } from '../../src/shared/languages.ts';
 import type { VoiceComponent } from '../../src/shared/voices.ts';
-import type { Language } from '../../src/shared/languages.ts';
-import { languageOfVoiceId } from '../../src/shared/languages.ts';
-import { phonemizeIn } from './phonemize.ts';
-import type { KokoroSession } from './session.ts';
-import { MAX_PHONEME_TOKENS, frameIds, phonemesToIds } from './tokenizer.ts';
+import type { G2pResult, G2pWord, WordTiming } from '../../src/shared/word-timing.ts';
+import { otherLanguageG2p } from '../g2p/index.ts';
 import { splitPhonemes } from './phoneme-split.ts';
+import { englishVoiceFor, locateWords, phonemize } from './phonemize.ts';
+import type { KokoroSession } from './session.ts';
+import { MAX_PHONEME_TOKENS, SAMPLE_RATE, frameIds, phonemesToIds } from './tokenizer.ts';
 import { mixedStyle } from './voices.ts';
-
-function concat(parts: readonly Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
+import { endAtLastSound, wordTimes } from './word-times.ts';
 
 export class SynthesisRefused extends Error {
   constructor(
@@ -46,6 +43,8 @@ export interface Synthesized {
   phonemes: string;
   phonemizeMs: number;
   inferenceMs: number;
+  /** Each word's time in `pcm`; undefined when the session cannot time. */
+  words: WordTiming[] | undefined;
 }
 
 interface ModelInputs {
@@ -57,12 +56,19 @@ interface ModelInputs {
 export class KokoroSynthesizer {
   readonly #session: KokoroSession;
   readonly #tts: KokoroTTS;
+  /**
+   * The durations of the last run through kokoro-js, which passes on only the waveform. A worker
+   * runs one chunk at a time, so the run that set it is the one being read.
+   */
+  #lastDurations: number[] | undefined;
 
   constructor(session: KokoroSession) {
     this.#session = session;
-    const model = async (inputs: ModelInputs) => ({
-      waveform: { data: await session.run(inputs.input_ids.data, inputs.style.data, Number(inputs.speed.data[0])) },
-    });
+    const model = async (inputs: ModelInputs) => {
+      const out = await session.run(inputs.input_ids.data, inputs.style.data, Number(inputs.speed.data[0]));
+      this.#lastDurations = out.durations;
+      return { waveform: { data: out.audio } };
+    };
     this.#tts = new KokoroTTS(model as never, null as never);
   }
 
@@ -74,9 +80,13 @@ export class KokoroSynthesizer {
     const first = components[0];
     if (first === undefined) throw new Error('no voice');
     const t0 = performance.now();
-    const phonemes = input.phonemes ?? (await phonemizeIn(input.text ?? '', lang ?? languageOfVoiceId(first.id) ?? 'en-us'));
+    const timed = this.#session.timing.ok;
+    const language = lang ?? languageOfVoiceId(first.id) ?? 'en-us';
+    const english = language === 'en-us' || language === 'en-gb' ? englishVoiceFor(language) : undefined;
+    let other: G2pResult | undefined;
+    if (input.phonemes === undefined && english === undefined) other = await otherLanguageG2p(input.text ?? '', language as Exclude<Language, 'en-us' | 'en-gb'>);
+    const phonemes = input.phonemes ?? other?.phonemes ?? (await phonemize(input.text ?? '', english!));
     const ids = phonemesToIds(phonemes);
-    const t1 = performance.now();
     if (ids.length === 0) throw new SynthesisRefused('empty_text', 'the text has nothing to speak');
     if (ids.length > MAX_PHONEME_TOKENS && input.phonemes !== undefined) {
       // Phonemes the caller wrote are the caller's to split; text we phonemized is ours (below).
@@ -86,21 +96,54 @@ export class KokoroSynthesizer {
         ids.length,
       );
     }
-    // A phrase over the limit (the chunker's estimate missed) is cut at pauses and spoken whole.
-    const pieces = ids.length > MAX_PHONEME_TOKENS ? splitPhonemes(phonemes, MAX_PHONEME_TOKENS).map(phonemesToIds) : [ids];
-    const audio: Float32Array[] = [];
-    for (const piece of pieces) audio.push(await this.#infer(piece, components, speed));
-    const pcm = audio.length === 1 ? audio[0]! : concat(audio);
-    return { pcm, tokens: ids.length, phonemes, phonemizeMs: t1 - t0, inferenceMs: performance.now() - t1 };
+    if (ids.length > MAX_PHONEME_TOKENS) {
+      // A phrase over the limit (the chunker's estimate missed) is cut at pauses and spoken whole, untimed.
+      const t1 = performance.now();
+      const audio: Float32Array[] = [];
+      for (const piece of splitPhonemes(phonemes, MAX_PHONEME_TOKENS)) audio.push(await this.#infer(phonemesToIds(piece), components, speed));
+      return { pcm: concat(audio), tokens: ids.length, phonemes, phonemizeMs: t1 - t0, inferenceMs: performance.now() - t1, words: undefined };
+    }
+    // Words are located only in a chunk that will be spoken and timed, and only in the text its
+    // phonemes were read from: phonemes a caller wrote have no words to time. English words are
+    // located by their own phonemes; the other languages' front ends return them.
+    const g2pWords: readonly G2pWord[] = timed && input.text !== undefined ? (other?.words ?? (await locateWords(input.text, phonemes, english!))) : [];
+    const t1 = performance.now();
+    const framed = frameIds(ids);
+    let pcm: Float32Array;
+    let durations: number[] | undefined;
+    if (components.length === 1) {
+      this.#lastDurations = undefined;
+      const audio = await this.#tts.generate_from_ids({ dims: [1, framed.length], data: framed } as never, { voice: first.id as never, speed });
+      pcm = audio.audio as Float32Array;
+      durations = this.#lastDurations;
+    } else {
+      ({ audio: pcm, durations } = await this.#session.run(framed, await mixedStyle(components, ids.length), speed));
+    }
+    const timedWords =
+      timed && durations !== undefined
+        ? wordTimes({ text: input.text ?? '', phonemes, words: g2pWords, durations, samples: pcm.length, sampleRate: SAMPLE_RATE })
+        : undefined;
+    const words = timedWords === undefined ? undefined : endAtLastSound(timedWords, pcm, SAMPLE_RATE);
+    return { pcm, tokens: ids.length, phonemes, phonemizeMs: t1 - t0, inferenceMs: performance.now() - t1, words };
   }
 
-  /** One model run: a voice's own style through kokoro-js, or a mix of styles on our session. */
+  /** One model run for a piece of an over-long phrase (its durations unused: split chunks are untimed). */
   async #infer(ids: readonly number[], components: readonly VoiceComponent[], speed: number): Promise<Float32Array> {
     const framed = frameIds(ids);
     if (components.length === 1) {
       const audio = await this.#tts.generate_from_ids({ dims: [1, framed.length], data: framed } as never, { voice: components[0]!.id as never, speed });
       return audio.audio as Float32Array;
     }
-    return this.#session.run(framed, await mixedStyle(components, ids.length), speed);
+    return (await this.#session.run(framed, await mixedStyle(components, ids.length), speed)).audio;
   }
+}
+
+function concat(parts: readonly Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }

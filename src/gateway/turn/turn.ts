@@ -20,7 +20,8 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { PhraseChunker } from '../../pipeline/phrase-chunker.ts';
 import { TurnPipeline, type ChunkAudio, type ChunkFailure, type TurnSummary } from '../../pipeline/turn-pipeline.ts';
 import { joinSettings } from '../../pipeline/join-silence.ts';
-import type { GatewayContext } from '../context.ts';
+import { shiftWords } from '../../pipeline/word-shift.ts';
+import { OUTPUT_SAMPLE_RATE, type GatewayContext } from '../context.ts';
 import { atOutputRate, samplesToMs } from './audio-out.ts';
 import { chunkerFor } from './chunking.ts';
 import { chunkFailedEvent, type TurnEvents, type VoiceSettings } from './turn-events.ts';
@@ -185,8 +186,10 @@ export class Turn<R = undefined> {
         this.#lastSent = out.a.index;
         const offsetMs = samplesToMs(this.#samples);
         this.#samples += out.pcm.length;
-        const { index, text, synthMs, queueMs } = out.a;
-        this.#events.audio(this, { index, text, pcm: out.pcm, synthMs, queueMs, render: out.render, offsetMs });
+        const { index, text, synthMs, queueMs, words } = out.a;
+        // Resampling to the output rate keeps times; the clamp keeps them inside the delivered samples.
+        const timed = words === undefined ? {} : { words: shiftWords(words, 0, out.pcm.length, OUTPUT_SAMPLE_RATE) };
+        this.#events.audio(this, { index, text, pcm: out.pcm, synthMs, queueMs, render: out.render, offsetMs, ...timed });
         return;
       }
       case 'failed':

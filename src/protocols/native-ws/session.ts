@@ -16,12 +16,15 @@ import { MAX_OPEN_TURNS, SocketSession, type CloseNotice, type ParsedFrame, type
 import { TurnQueue } from '../../gateway/turn/turn-queue.ts';
 import type { Overrides, Turn, TurnAudio, TurnChunkFailed, TurnDone, TurnEvents } from '../../gateway/turn/turn.ts';
 import { errorFrame } from './frames.ts';
+import { timingFields } from './word-fields.ts';
 import { parseClientFrame, Reject, type ClientMessage, type WsFormat } from './messages.ts';
 
 export interface Settings {
   voice: string;
   speed: number;
   format: WsFormat;
+  /** The word-timing extension (ws-v1.md): offset_ms and words in every tts_meta. */
+  timestamps: boolean;
   /** `lang` (README: Languages); undefined: each chunk is read in its voice's language. */
   lang?: Language;
 }
@@ -51,7 +54,8 @@ export class WsSession implements SocketProtocol, TurnEvents<WsFormat> {
   start(rejects: readonly Reject[]): void {
     this.socket.wire();
     const { voice, speed, format } = this.#settings;
-    this.socket.sendJson({ type: 'ready', session_id: this.socket.id, sample_rate: OUTPUT_SAMPLE_RATE, format, voice, speed, protocol: 1 });
+    const timestamps = this.#ctx.pool.timesWords === true;
+    this.socket.sendJson({ type: 'ready', session_id: this.socket.id, sample_rate: OUTPUT_SAMPLE_RATE, format, voice, speed, protocol: 1, timestamps });
     for (const r of rejects) this.#error(r.code, `query parameter: ${r.message}`);
     this.#log.info({ voice, speed, format, rejectedQuery: rejects.map((r) => r.code) }, 'ws session opened');
   }
@@ -104,6 +108,7 @@ export class WsSession implements SocketProtocol, TurnEvents<WsFormat> {
       format: a.render,
       synth_ms: Math.round(a.synthMs),
       queue_ms: Math.round(a.queueMs),
+      ...(this.#settings.timestamps ? timingFields(a, OUTPUT_SAMPLE_RATE) : {}),
     };
     this.socket.sendJson(meta);
     this.socket.sendBinary([pcmPayload(a.pcm, a.render)]);
@@ -123,7 +128,8 @@ export class WsSession implements SocketProtocol, TurnEvents<WsFormat> {
   #handle(msg: ClientMessage): void {
     switch (msg.type) {
       case 'config':
-        this.#log.debug({ voice: msg.voice, speed: msg.speed, format: msg.format, lang: msg.lang }, 'ws config received');
+        this.#log.debug({ voice: msg.voice, speed: msg.speed, format: msg.format, timestamps: msg.timestamps, lang: msg.lang }, 'ws config received');
+        if (msg.timestamps !== undefined) this.#settings.timestamps = msg.timestamps;
         if (msg.voice !== undefined) this.#settings.voice = msg.voice;
         if (msg.speed !== undefined) this.#settings.speed = msg.speed;
         if (msg.format !== undefined) this.#settings.format = msg.format;

@@ -25,6 +25,8 @@ export interface SpeechParams {
   speed: number;
   requestedSpeed: number;
   streamFormat: 'audio' | 'sse';
+  /** Word timing events in the SSE stream (a host extension; needs `stream_format: "sse"`). */
+  timestamps: boolean;
   /** `lang` (or Kokoro-FastAPI's `lang_code`); undefined: the language of the (first) voice. */
   lang?: Language;
 }
@@ -74,6 +76,12 @@ export function parseSpeechRequest(body: unknown, maxInputChars: number): Speech
     throw new ApiError('invalid_request', 'stream_format must be "audio" or "sse"', 'stream_format');
   }
 
+  const timestamps = field(b, 'return_timestamps') ?? false;
+  if (typeof timestamps !== 'boolean') throw new ApiError('invalid_request', 'return_timestamps must be a boolean', 'return_timestamps');
+  if (timestamps && streamFormat !== 'sse') {
+    throw new ApiError('invalid_request', 'return_timestamps needs stream_format "sse" (or POST /dev/captioned_speech)', 'return_timestamps');
+  }
+
   // Kokoro-FastAPI names it lang_code; both are accepted, `lang` wins when both are sent.
   const langParam = field(b, 'lang') !== undefined ? 'lang' : 'lang_code';
   const rawLang = field(b, langParam);
@@ -84,5 +92,5 @@ export function parseSpeechRequest(body: unknown, maxInputChars: number): Speech
     lang = parsed.lang;
   }
 
-  return { model, input, voice, format, speed, requestedSpeed: rawSpeed, streamFormat, ...(lang !== undefined ? { lang } : {}) };
+  return { model, input, voice, format, speed, requestedSpeed: rawSpeed, streamFormat, timestamps, ...(lang !== undefined ? { lang } : {}) };
 }
