@@ -4,8 +4,8 @@
  *     that language), every chunk is phonemized by the worker's G2P: no chunk over the model's
  *     limit, and the chunks hold every character of the text, in order (no model needed);
  *   - with the genuine model: one sentence per language and voice family synthesizes audio that
- *     is not silence and lasts a plausible time for its length, and the long text's first chunk
- *     synthesizes. Without the model those checks say so and count as skipped.
+ *     is not silence and lasts a plausible time for its length (and, when the model gives
+ *     durations, its words are timed in order), and the long text's first chunk synthesizes. Without the model those checks say so and count as skipped.
  */
 import { existsSync } from 'node:fs';
 import { Piscina } from 'piscina';
@@ -74,6 +74,12 @@ t.test('with the genuine model: every language and voice family speaks', { skip:
       const speech = (r.samples - r.silence.lead - r.silence.trail) / SAMPLE_RATE;
       const perChar = speech / [...sentence].length;
       t.ok(perChar >= low && perChar <= high, `${lang} ${voice}: ${speech.toFixed(2)} s for ${[...sentence].length} characters (${perChar.toFixed(3)} s/char, expected ${low}-${high})`);
+      if (r.words !== undefined) {
+        // Word timing (when the model gives durations): the front end's word spans, timed in order.
+        t.ok(r.words.length > 0, `${lang} ${voice}: ${r.words.length} words timed`);
+        const inOrder = r.words.every((w, i) => w.word === sentence.slice(w.charStart, w.charEnd) && w.startMs <= w.endMs && (i === 0 || w.startMs >= r.words![i - 1]!.startMs));
+        t.ok(inOrder, `${lang} ${voice}: each timed word is its text's span, in spoken order`);
+      }
     }
     // The long text's first chunk, read in the language the request names, by a mix across languages.
     const chunk = firstChunks.get(lang) ?? sentence;
