@@ -34,7 +34,7 @@
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Socket } from 'node:net';
-import { HostProcess, sumMetric, until, within } from '../test/helpers/host-process.ts';
+import { HostProcess, sumMetric, until, within } from '../harness/host-process.ts';
 import { SoakConn, type TurnRecord } from './soak-conn.ts';
 
 // ---------------------------------------------------------------------------------------

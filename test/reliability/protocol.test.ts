@@ -13,7 +13,7 @@ import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import t, { type Test } from 'tap';
 import { audioChunks, jsonFrames, WsClient, type Frame } from '../helpers/gateway.ts';
-import { HostProcess, until, within } from '../helpers/host-process.ts';
+import { HostProcess, until, within } from '../../harness/host-process.ts';
 
 const API_KEY = 'reliability-key';
 const AUTH = { authorization: `Bearer ${API_KEY}` };

@@ -21,7 +21,7 @@ import t, { type Test } from 'tap';
 import { wavHeader } from '../../src/common/audio.ts';
 import { runDeadlineMs } from '../../src/synth/pool.ts';
 import { audioChunks, jsonFrames, WsClient, type Frame } from '../helpers/gateway.ts';
-import { HostProcess, SYNTHETIC_MODEL, until, type LogLine } from '../helpers/host-process.ts';
+import { HostProcess, SYNTHETIC_MODEL, until, type LogLine } from '../../harness/host-process.ts';
 
 const RUN_BASE_MS = 3000;
 const RUN_PER_TOKEN_MS = 20;
