@@ -28,9 +28,22 @@ function readConfig(): Config {
   }
 }
 
+/** A bad KOKORO_LEXICON is a configuration error: its code on stderr, exit 2. */
+async function buildOrExit(config: Config): ReturnType<typeof buildApp> {
+  try {
+    return await buildApp(config);
+  } catch (err) {
+    if (err instanceof TtsError && err.code === 'invalid_lexicon') {
+      process.stderr.write(`${err.code}: ${err.message}\n`);
+      process.exit(EXIT_CONFIG);
+    }
+    throw err;
+  }
+}
+
 async function main(): Promise<void> {
   const config = readConfig();
-  const app = await buildApp(config);
+  const app = await buildOrExit(config);
   const { pool } = app.gateway;
   const log = app.log;
 
@@ -80,6 +93,10 @@ async function main(): Promise<void> {
     setTimeout(() => exit(EXIT_STALL), hardDeadlineMs).unref();
     void shutdown({ reason: 'worker_stall' }).finally(() => exit(EXIT_STALL));
   });
+
+  // SIGHUP re-reads the lexicon (a bad file keeps the old one, with a warning).
+  const lexicon = app.gateway.lexicon;
+  process.on('SIGHUP', () => (lexicon === undefined ? log.info('SIGHUP: no KOKORO_LEXICON to reload') : lexicon.reload(log)));
 
   log.info(
     { plan: pool.health().plan, model: config.modelPath, fallback: config.fallbackUrl !== undefined, auth: config.apiKey !== undefined },

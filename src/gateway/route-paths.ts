@@ -5,6 +5,10 @@
 export const NATIVE_WS_PATH = '/v1/tts/ws';
 export const DEEPGRAM_PATH = '/v1/speak';
 export const SPEECH_PATH = '/v1/audio/speech';
+/** Text -> phonemes (src/protocols/openai/phoneme-routes.ts), and Kokoro-FastAPI's paths for it and for phonemes -> audio. */
+export const PHONEMIZE_PATH = '/v1/phonemize';
+export const DEV_PHONEMIZE_PATH = '/dev/phonemize';
+export const DEV_GENERATE_FROM_PHONEMES_PATH = '/dev/generate_from_phonemes';
 export const HEALTHZ_PATH = '/healthz';
 export const READYZ_PATH = '/readyz';
 export const METRICS_PATH = '/metrics';

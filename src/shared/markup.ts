@@ -60,3 +60,16 @@ export function parseMarkup(text: string): MarkupSegment[] {
 export function phonemeTag(word: string, phonemes: string): string {
   return `[${word.replace(/[[\]]/g, '')}](/${phonemes}/)`;
 }
+
+/** The text in runs, each a complete tag (verbatim) or the plain text between tags. */
+export function splitTags(text: string): Array<{ tag: boolean; text: string }> {
+  const out: Array<{ tag: boolean; text: string }> = [];
+  let at = 0;
+  for (const m of text.matchAll(new RegExp(TAG_SOURCE, 'giu'))) {
+    if (m.index > at) out.push({ tag: false, text: text.slice(at, m.index) });
+    out.push({ tag: true, text: m[0] });
+    at = m.index + m[0].length;
+  }
+  if (at < text.length) out.push({ tag: false, text: text.slice(at) });
+  return out;
+}

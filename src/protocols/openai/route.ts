@@ -7,12 +7,16 @@ import { OUTPUT_SAMPLE_RATE, type GatewayContext } from '../../gateway/context.t
 import { createEncoder } from './encoders/index.ts';
 import { ApiError } from '../../gateway/http-errors.ts';
 import { SPEECH_PATH } from '../../gateway/route-paths.ts';
-import { parseSpeechRequest } from './request.ts';
+import { parseSpeechRequest, type SpeechParams } from './request.ts';
 import { SpeechStream } from './stream.ts';
 
 export function registerSpeechRoute(app: FastifyInstance, ctx: GatewayContext): void {
-  app.post(SPEECH_PATH, async (request: FastifyRequest, reply: FastifyReply) => {
-    const params = parseSpeechRequest(request.body, ctx.config.maxInputChars);
+  app.post(SPEECH_PATH, async (request: FastifyRequest, reply: FastifyReply) => serveSpeech(ctx, parseSpeechRequest(request.body, ctx.config.maxInputChars), request, reply));
+}
+
+/** One validated speech request, answered: audio streamed as chunks complete, or a coded error. */
+export async function serveSpeech(ctx: GatewayContext, params: SpeechParams, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  {
     if (ctx.lifecycle.shuttingDown) throw new ApiError('shutting_down', 'the host is shutting down');
     const health = ctx.pool.health();
     if (health.queueDepth >= ctx.config.maxQueue) {
@@ -47,5 +51,5 @@ export function registerSpeechRoute(app: FastifyInstance, ctx: GatewayContext): 
       .header('x-kokoro-voice', params.voice)
       .header('x-kokoro-speed', String(params.speed));
     return reply.send(stream.body);
-  });
+  }
 }

@@ -13,7 +13,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { isRetryable } from '../../errors.ts';
 import type { GatewayContext } from '../../gateway/context.ts';
 import type { Drainable } from '../../gateway/lifecycle.ts';
-import { Turn, type TurnAudio, type TurnChunkFailed, type TurnDone, type TurnEvents } from '../../gateway/turn/turn.ts';
+import { KOKORO_SPEED_RANGE, Turn, type TurnAudio, type TurnChunkFailed, type TurnDone, type TurnEvents } from '../../gateway/turn/turn.ts';
 import type { AudioEncoder } from './encoders/index.ts';
 import type { SpeechParams } from './request.ts';
 
@@ -55,7 +55,12 @@ export class SpeechStream implements Drainable, TurnEvents<undefined> {
   start(): void {
     const { input, voice, format, speed } = this.#params;
     this.#log.info({ chars: input.length, voice, format, speed }, 'speech started');
-    this.#turn.append(input, undefined);
+    // Runs of one SSML prosody rate each end in a newline: the chunker cuts there, so each chunk has one speed.
+    const cut = this.#params.runs.length > 1;
+    for (const run of this.#params.runs) {
+      const runSpeed = Math.min(KOKORO_SPEED_RANGE[1], Math.max(KOKORO_SPEED_RANGE[0], speed * run.rate));
+      this.#turn.append(cut ? `${run.text}\n` : run.text, undefined, run.rate === 1 ? undefined : { speed: runSpeed });
+    }
     this.#turn.flush(undefined);
   }
 
