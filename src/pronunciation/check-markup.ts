@@ -14,6 +14,26 @@ const PHONEME_LIKE = /\]\(\//g;
 
 export class MarkupError extends Error {}
 
+/**
+ * For a socket's text message, where a tag may continue in the next message: only the
+ * message's complete tags are judged (a bad pause, unknown phonemes). Returns why, or null.
+ */
+export function streamedMarkupProblem(text: string): string | null {
+  if (!text.includes('[')) return null;
+  for (const m of text.matchAll(PAUSE_LIKE)) {
+    if (!m[0].endsWith(']')) continue;
+    const ok = PAUSE.exec(m[0]);
+    if (ok === null) return `bad pause tag ${JSON.stringify(m[0].slice(0, 48))}: write [pause:0.5s]`;
+    if (Number(ok[1]) > MAX_PAUSE_SECONDS) return `a pause may last at most ${MAX_PAUSE_SECONDS} s`;
+  }
+  for (const seg of parseMarkup(text)) {
+    if (seg.kind !== 'phonemes') continue;
+    const problem = phonemeProblem(seg.phonemes);
+    if (problem !== null) return `[${seg.word}](/${seg.phonemes.slice(0, 40)}/): ${problem}`;
+  }
+  return null;
+}
+
 /** Throws MarkupError for the first bad tag of `text`. */
 export function checkMarkup(text: string): void {
   for (const m of text.matchAll(PAUSE_LIKE)) {
