@@ -80,7 +80,8 @@ async function main(): Promise<void> {
   // Crash signals are not shutdown requests: a SIGSEGV/SIGABRT must end the process with that
   // signal so the supervisor restarts it (and clients see 1006), never drain it into exit 0.
   const crashSignals = ['SIGSEGV', 'SIGBUS', 'SIGFPE', 'SIGILL', 'SIGABRT', 'SIGTRAP'];
-  closeWithGrace({ delay: hardDeadlineMs, skip: crashSignals as never, logger: { error: onShutdownProblem }, onTimeout: () => exit(1) }, async ({ signal, err }) => {
+  // SIGHUP is no shutdown either: it reloads the lexicon (below), as daemons reload their configuration.
+  closeWithGrace({ delay: hardDeadlineMs, skip: [...crashSignals, 'SIGHUP'] as never, logger: { error: onShutdownProblem }, onTimeout: () => exit(1) }, async ({ signal, err }) => {
     if (err !== undefined) log.error({ err }, 'fatal error');
     await shutdown({ signal: signal ?? (err !== undefined ? 'error' : 'exit') });
     exit(stalled ? EXIT_STALL : err !== undefined ? 1 : 0);
