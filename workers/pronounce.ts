@@ -36,7 +36,8 @@ export async function pronounce(text: string, voice: string): Promise<Run[]> {
   const runs: Run[] = [];
   let parts: string[] = [];
   const close = () => {
-    const phonemes = parts.filter((p) => p !== '').join(' ');
+    // Punctuation after a tag ("[tomato](/…/).") belongs to the word before it, as in plain text.
+    const phonemes = parts.filter((p) => p !== '').reduce((all, p) => (all === '' ? p : /^[.,!?;:…—]/u.test(p) ? all + p : `${all} ${p}`), '');
     if (phonemesToIds(phonemes).length > 0) runs.push({ kind: 'speech', phonemes });
     parts = [];
   };

@@ -34,6 +34,13 @@ t.test('a phoneme tag changes that word only', async (t) => {
   t.equal(tagged[3], 'ʃˈiː', 'said as given');
 });
 
+t.test('punctuation after a tag stays with the word, as in plain text', async (t) => {
+  const plain = await run('Read it aloud: tomato.');
+  const tagged = await run('Read it aloud: [tomato](/təmˈɑːtoʊ/).');
+  t.match(tagged.phonemes, /təmˈɑːtoʊ\.$/);
+  t.equal(tagged.phonemes.split(' ').length, plain.phonemes.split(' ').length, 'no word added');
+});
+
 t.test('a tag whose word holds spaces is one word, its phonemes as given', async (t) => {
   const r = await run('We flew to [New York](/nˈuː jˈɔːɹk/) today.');
   t.match(r.phonemes, /nˈuː jˈɔːɹk/);
