@@ -36,7 +36,7 @@ export const ERROR_CATALOGUE = {
   invalid_format: { status: 400, ...caller, doc: 'an audio format or encoding the host does not produce' },
   empty_text: { status: 400, ...caller, doc: 'input with nothing to speak' },
   invalid_markup: { status: 400, ...caller, doc: 'a bad inline tag: a pause that is not `[pause:<seconds>s]` or over 10 s, an unclosed `[word](/phonemes/)`, or phonemes the model does not know' },
-  invalid_phonemes: { status: 400, ...caller, doc: 'phoneme input with symbols outside the model vocabulary (../shared/kokoro/vocab.json), empty, or a sentence over the model token limit' },
+  invalid_phonemes: { status: 400, ...caller, doc: 'phoneme input with symbols outside the model vocabulary (../shared/kokoro/vocab.json), empty, or one phoneme word (no space) over 250 tokens' },
   invalid_ssml: { status: 400, ...caller, doc: 'SSML input (starting with `<speak>`) that is malformed or uses an element or attribute outside the supported subset' },
   invalid_lexicon: { status: 500, ...caller, recoverable: false, doc: 'the KOKORO_LEXICON file is unreadable or malformed: the host does not start (a reload keeps the old lexicon)' },
   text_too_long: { status: 413, ...caller, failsOver: true, doc: 'a turn or input over the host limit, or a chunk over the model limit (the upstream may still take it)' },

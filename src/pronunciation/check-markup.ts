@@ -3,7 +3,7 @@
  * or phonemes the model does not know, is a coded error (invalid_markup) and nothing is
  * queued. Text in brackets that is no tag ("[1]", "[citation needed]") is ordinary text.
  */
-import { MAX_PAUSE_SECONDS, parseMarkup } from '../shared/markup.ts';
+import { MAX_PAUSE_SECONDS, MAX_TAG_CHARS, parseMarkup, phonemeTag } from '../shared/markup.ts';
 import { phonemeProblem } from './vocab.ts';
 
 /** Looks like a pause tag: "[pause" then anything up to the bracket. */
@@ -28,10 +28,19 @@ export function streamedMarkupProblem(text: string): string | null {
   }
   for (const seg of parseMarkup(text)) {
     if (seg.kind !== 'phonemes') continue;
-    const problem = phonemeProblem(seg.phonemes);
-    if (problem !== null) return `[${seg.word}](/${seg.phonemes.slice(0, 40)}/): ${problem}`;
+    const problem = tagProblem(seg.word, seg.phonemes);
+    if (problem !== null) return problem;
   }
   return null;
+}
+
+/** Why this phoneme tag cannot be spoken as written, or null. */
+function tagProblem(word: string, phonemes: string): string | null {
+  const where = `[${word.slice(0, 20)}](/${phonemes.slice(0, 40)}/)`;
+  // The chunker holds a tag whole only up to this length: a longer one would be cut apart.
+  if (phonemeTag(word, phonemes).length > MAX_TAG_CHARS) return `${where}: a tag may be at most ${MAX_TAG_CHARS} characters`;
+  const problem = phonemeProblem(phonemes);
+  return problem === null ? null : `${where}: ${problem}`;
 }
 
 /** Throws MarkupError for the first bad tag of `text`. */
@@ -46,8 +55,8 @@ export function checkMarkup(text: string): void {
   for (const seg of segments) {
     if (seg.kind !== 'phonemes') continue;
     tagged++;
-    const problem = phonemeProblem(seg.phonemes);
-    if (problem !== null) throw new MarkupError(`[${seg.word}](/${seg.phonemes.slice(0, 40)}/): ${problem}`);
+    const problem = tagProblem(seg.word, seg.phonemes);
+    if (problem !== null) throw new MarkupError(problem);
   }
   const looks = [...text.matchAll(PHONEME_LIKE)].length;
   if (looks > tagged) throw new MarkupError('an unfinished [word](/phonemes/) tag: phonemes go between two slashes, with no "/", "(" or ")" inside');

@@ -8,7 +8,7 @@
 import type { ErrorCode } from '../errors.ts';
 import { checkMarkup, MarkupError } from './check-markup.ts';
 import { isSsml, SsmlError, ssmlToRuns, type SsmlRun } from './ssml.ts';
-import { MAX_PHONEME_TOKENS, phonemeTokens, unknownSymbols } from './vocab.ts';
+import { phonemeTokens, unknownSymbols } from './vocab.ts';
 
 export type InputType = 'text' | 'phonemes';
 export const INPUT_TYPES: readonly InputType[] = ['text', 'phonemes'];
@@ -22,17 +22,39 @@ export class InputError extends Error {
   }
 }
 
-/** Phoneme input as phoneme tags, one per sentence (a tag holds no "/", "(" or ")"). */
+/**
+ * Phonemes per tag: a tag is one word to the chunker, which never splits it; this keeps a
+ * tag within the first chunk's budget, so long input still starts speaking soon. Tags of one
+ * chunk are joined by a space in the worker, so the model gets the phonemes as written.
+ */
+const TAG_TOKENS = 100;
+/** A single phoneme word (no space) longer than this cannot fit a chunk whole. */
+const MAX_WORD_TOKENS = 250;
+
+/** Phoneme input as phoneme tags: sentences, cut at spaces into pieces of at most TAG_TOKENS. */
 export function phonemesToMarkup(phonemes: string): string {
-  const bad = unknownSymbols(phonemes.replace(/\s/g, ' ').replace(/[()]/g, ','));
+  const flat = phonemes.replace(/\s+/g, ' ').replace(/[()]/g, ',').trim();
+  const bad = unknownSymbols(flat);
   if (bad.length > 0) throw new InputError('invalid_phonemes', `symbols the model does not know: ${bad.map((c) => JSON.stringify(c)).join(' ')}`);
-  const sentences = phonemes.replace(/\s+/g, ' ').replace(/[()]/g, ',').trim().split(/(?<=[.!?;:…])\s+/u).filter((s) => s !== '');
-  if (sentences.length === 0) throw new InputError('invalid_phonemes', 'no phonemes');
-  for (const s of sentences) {
-    const tokens = phonemeTokens(s);
-    if (tokens > MAX_PHONEME_TOKENS) throw new InputError('invalid_phonemes', `a sentence of ${tokens} phoneme tokens; the model takes at most ${MAX_PHONEME_TOKENS}: end sentences with . ! ? ; or :`);
+  if (flat === '') throw new InputError('invalid_phonemes', 'no phonemes');
+  const tags: string[] = [];
+  let piece = '';
+  for (const word of flat.split(' ')) {
+    const tokens = phonemeTokens(word);
+    if (tokens > MAX_WORD_TOKENS) throw new InputError('invalid_phonemes', `a phoneme word of ${tokens} tokens (no space in it); at most ${MAX_WORD_TOKENS}`);
+    if (piece !== '' && phonemeTokens(piece) + 1 + tokens > TAG_TOKENS) {
+      tags.push(piece);
+      piece = '';
+    }
+    piece = piece === '' ? word : `${piece} ${word}`;
+    // A sentence ends its tag: the chunker may cut there.
+    if (/[.!?;:…]$/u.test(word)) {
+      tags.push(piece);
+      piece = '';
+    }
   }
-  return sentences.map((s) => `[](/${s}/)`).join(' ');
+  if (piece !== '') tags.push(piece);
+  return tags.map((s) => `[](/${s}/)`).join(' ');
 }
 
 export function speechRuns(input: string, type: InputType): SsmlRun[] {

@@ -17,7 +17,7 @@ async function speech(host: Host, body: Record<string, unknown>): Promise<{ stat
 
 t.test('bad inline tags: invalid_markup, nothing queued', async (t) => {
   const host = await startHost(t);
-  for (const input of ['Wait [pause:abc] now.', 'Wait [pause:5] now.', 'Wait [pause:11s] now.', 'Say [this](/ðɪs§/) now.', 'Say [this](/ðɪs now.', 'Say [this](//) now.']) {
+  for (const input of ['Wait [pause:abc] now.', 'Wait [pause:5] now.', 'Wait [pause:11s] now.', 'Say [this](/ðɪs§/) now.', 'Say [this](/ðɪs now.', 'Say [this](//) now.', `Say [long](/${'ðɪs '.repeat(80)}/) now.`]) {
     const r = await speech(host, { input });
     t.equal(r.status, 400, input);
     t.equal(r.json?.error.code, 'invalid_markup', input);
@@ -79,12 +79,24 @@ t.test('phoneme input: checked, then synthesized as phoneme tags', async (t) => 
   const bad = await speech(host, { input: 'həlˈO §', input_type: 'phonemes' });
   t.equal(bad.json?.error.code, 'invalid_phonemes');
   const long = await speech(host, { input: 'a'.repeat(600), input_type: 'phonemes' });
-  t.equal(long.json?.error.code, 'invalid_phonemes', 'a sentence over the token limit');
+  t.equal(long.json?.error.code, 'invalid_phonemes', 'one phoneme word too long for any chunk');
   const type = await speech(host, { input: 'x', input_type: 'klingon' });
   t.equal(type.json?.error.code, 'invalid_request');
   t.equal(host.pool.calls.length, 0);
   t.equal((await speech(host, { input: 'həlˈO wˈɜɹld. ɡʊd bˈaɪ!', input_type: 'phonemes' })).status, 200);
   t.same(host.pool.calls.map((c) => c.text).join(' '), '[](/həlˈO wˈɜɹld./) [](/ɡʊd bˈaɪ!/)');
+});
+
+t.test('long phoneme input: cut into tags, no chunk over the model limit, nothing lost', async (t) => {
+  const host = await startHost(t);
+  const words = Array.from({ length: 400 }, (_, i) => ['həlˈO', 'wˈɜɹld', 'ðə', 'kˈOkəɹO'][i % 4]!);
+  const input = words.join(' ');
+  t.equal((await speech(host, { input, input_type: 'phonemes' })).status, 200);
+  const calls = host.pool.calls.map((c) => c.text);
+  t.ok(calls.length > 1, `several chunks (${calls.length})`);
+  const phonemes = calls.flatMap((c) => [...c.matchAll(/\[\]\(\/([^/]*)\/\)/g)].map((m) => m[1]!));
+  t.equal(phonemes.join(' '), input, 'every phoneme, in order, in whole tags');
+  for (const c of calls) t.ok([...c.replace(/[[\]()/ ]/g, '')].length <= 510, 'within the model limit');
 });
 
 t.test('/dev/generate_from_phonemes answers WAV; /v1/phonemize and /dev/phonemize answer phonemes and tokens', async (t) => {
