@@ -116,16 +116,14 @@ export function sizeLevel(opts: LevelOptions, turnMs: number, c: number, workers
   return { ...opts, warmupMs: Math.max(opts.warmupMs, Math.round(perTurn / 2)), durationMs: Math.max(opts.durationMs, Math.round(2 * perTurn)), drainMs: Math.max(opts.drainMs, Math.round(1.5 * perTurn)) };
 }
 
-export async function runHostLevels(host: Host, transports: readonly Transport[], levels: readonly number[], base: LevelOptions, turnMs = NaN): Promise<LevelResult[]> {
+export async function runHostLevels(host: Host, transport: Transport, levels: readonly number[], base: LevelOptions, turnMs = NaN): Promise<LevelResult[]> {
   const results: LevelResult[] = [];
-  for (const transport of transports) {
-    for (const c of levels) {
-      const opts = sizeLevel(base, turnMs, c, host.plan.workers);
-      progress(`host: ${transport} concurrency ${c} for ${opts.durationMs / 1000} s`);
-      const r = await measureLevel(host, transport, c, opts, `${transport}${c}`);
-      progress(`host: ${transport} c=${c} -> ${describeLevel(r)}`);
-      results.push(r);
-    }
+  for (const c of levels) {
+    const opts = sizeLevel(base, turnMs, c, host.plan.workers);
+    progress(`host: ${transport} concurrency ${c} for ${opts.durationMs / 1000} s`);
+    const r = await measureLevel(host, transport, c, opts, `${transport}${c}`);
+    progress(`host: ${transport} c=${c} -> ${describeLevel(r)}`);
+    results.push(r);
   }
   return results;
 }

@@ -50,6 +50,8 @@ export interface TuningOptions extends LevelOptions {
   warmMs: number;
   /** A host already running with the default plan: measured in place instead of restarted. */
   running?: Host;
+  /** The running host's round already measured at this concurrency and window: its first round, not repeated. */
+  prior?: LevelResult;
 }
 
 const mid = (values: readonly number[]) => round(median(values), 2);
@@ -110,10 +112,10 @@ export async function runTuning(opts: TuningOptions): Promise<TuningResult> {
     for (const [i, { plan, round: r }] of order.entries()) {
       if (errors.has(plan)) continue;
       try {
-        const host = await hostFor(plan);
-        const result = await measureLevel(host, 'ws', opts.concurrency, opts, `tune${planName(plan)}r${r}`);
+        const reused = r === 0 && isRunning(plan) && opts.prior?.concurrency === opts.concurrency ? opts.prior : undefined;
+        const result = reused ?? (await measureLevel(await hostFor(plan), 'ws', opts.concurrency, opts, `tune${planName(plan)}r${r}`));
         results.get(plan)!.push(result);
-        progress(`tuning: ${planName(plan)} round ${r + 1} -> ${result.audio_s_per_s} audio s/s, ttfa p50 ${result.ttfa_ms.p50} ms`);
+        progress(`tuning: ${planName(plan)} round ${r + 1} -> ${result.audio_s_per_s} audio s/s, ttfa p50 ${result.ttfa_ms.p50} ms${reused ? ' (the host part\'s level, same plan, concurrency and window)' : ''}`);
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
         progress(`tuning: ${planName(plan)} failed: ${message.split('\n')[0]}`);
