@@ -12,7 +12,9 @@ const PAUSE = /^\[pause:(\d+(?:\.\d+)?)s\]$/i;
 /** The middle of a phoneme tag, "](/", wherever it is. */
 const PHONEME_LIKE = /\]\(\//g;
 
-export class MarkupError extends Error {}
+export class MarkupError extends Error {
+  override name = 'MarkupError';
+}
 
 /**
  * For a socket's text message, where a tag may continue in the next message: only the

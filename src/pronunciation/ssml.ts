@@ -17,7 +17,9 @@
 import { MAX_PAUSE_SECONDS } from '../shared/markup.ts';
 import { phonemeProblem } from './vocab.ts';
 
-export class SsmlError extends Error {}
+export class SsmlError extends Error {
+  override name = 'SsmlError';
+}
 
 export interface SsmlRun {
   text: string;
@@ -140,6 +142,8 @@ export function ssmlToRuns(input: string): SsmlRun[] {
     if (stack.length === 0 && name !== 'speak') throw new SsmlError('the document must be one <speak> element');
     const rate = (stack.at(-1)?.rate ?? 1) * (name === 'prosody' && attrs.rate !== undefined ? rateOf(attrs.rate) : 1);
     const open: Open = { name, attrs, inner: [], rate };
+    if (stack.some((o) => ['phoneme', 'sub', 'say-as'].includes(o.name))) throw new SsmlError(`<${name}> inside <${stack.at(-1)!.name}>: only text may be there`);
+
     if (selfClosing === '/') {
       if (name === 'break') emit(` [pause:${attrs.time !== undefined ? seconds(attrs.time) : (STRENGTH[attrs.strength ?? 'medium'] ?? badStrength(attrs.strength))}s] `);
       else closeElement(open, emit);
@@ -149,7 +153,6 @@ export function ssmlToRuns(input: string): SsmlRun[] {
     if (name === 'phoneme' && attrs.ph === undefined) throw new SsmlError('<phoneme> needs ph="..."');
     if (name === 'sub' && attrs.alias === undefined) throw new SsmlError('<sub> needs alias="..."');
     if (name === 'say-as' && attrs['interpret-as'] === undefined) throw new SsmlError('<say-as> needs interpret-as="..."');
-    if (stack.some((o) => ['phoneme', 'sub', 'say-as'].includes(o.name))) throw new SsmlError(`<${name}> inside <${stack.at(-1)!.name}>: only text may be there`);
     stack.push(open);
   }
   if (stack.length > 0) throw new SsmlError(`<${stack.at(-1)!.name}> is never closed`);

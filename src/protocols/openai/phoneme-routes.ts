@@ -5,7 +5,8 @@
  *   POST /dev/generate_from_phonemes       {phonemes, voice, speed?}                  -> audio/wav
  *
  * Phonemizing runs on the Phonemizer's thread (src/pronunciation/phonemizer.ts), with the
- * same reading synthesis does: inline markup, the user's lexicon, the English pre-normaliser.
+ * same reading synthesis does: text hygiene, inline markup, the user's lexicon, the English
+ * pre-normaliser.
  * Generating from phonemes is the speech route with `input_type: "phonemes"`.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -13,6 +14,7 @@ import type { GatewayContext } from '../../gateway/context.ts';
 import { ApiError } from '../../gateway/http-errors.ts';
 import { DEV_GENERATE_FROM_PHONEMES_PATH, DEV_PHONEMIZE_PATH, PHONEMIZE_PATH } from '../../gateway/route-paths.ts';
 import { checkMarkup, MarkupError } from '../../pronunciation/check-markup.ts';
+import { cleanText } from '../../pronunciation/hygiene.ts';
 import type { Phonemizer } from '../../pronunciation/phonemizer.ts';
 import { phonemeTokenIds } from '../../pronunciation/vocab.ts';
 import { parseSpeechRequest } from './request.ts';
@@ -43,7 +45,8 @@ export function registerPhonemeRoutes(app: FastifyInstance, ctx: GatewayContext,
       if (err instanceof MarkupError) throw new ApiError('invalid_markup', err.message, 'text');
       throw err;
     }
-    const phonemes = await phonemizer.phonemize(ctx.lexicon?.apply(text, voice) ?? text, voice);
+    const clean = cleanText(text);
+    const phonemes = await phonemizer.phonemize(ctx.lexicon?.apply(clean, voice) ?? clean, voice);
     return { phonemes, tokens: phonemeTokenIds(phonemes) };
   };
   app.post(PHONEMIZE_PATH, phonemize);
