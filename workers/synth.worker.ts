@@ -18,6 +18,7 @@ import { KokoroSynthesizer, SynthesisRefused } from './kokoro/synthesizer.ts';
 import { SAMPLE_RATE } from './kokoro/tokenizer.ts';
 import { PROJECT_ROOT } from '../src/runtime/paths.ts';
 import { join } from 'node:path';
+import { silenceOf, speak } from './pronounce.ts';
 
 /**
  * Timed once per process for the host's cost model: a short and a medium sentence give the
@@ -127,7 +128,7 @@ export default async function synthesize(req: SynthRequest): Promise<SynthResult
   try {
     const input = req.phonemes !== undefined ? { phonemes: req.phonemes } : { text: text! };
     if (corrupt) await mainSession!.run(new BigInt64Array([0n, 999_999n, 0n]), new Float32Array(256), 1);
-    const out = await synthesizer.synthesize(input, voice.components, req.speed);
+    const out = await speak(synthesizer, input, voice.components, req.speed);
     const result: SynthResult = {
       ok: true,
       pcm: out.pcm,
@@ -136,7 +137,7 @@ export default async function synthesize(req: SynthRequest): Promise<SynthResult
       tokens: out.tokens,
       phonemes: out.phonemes,
       timings: { phonemizeMs: out.phonemizeMs, inferenceMs: out.inferenceMs },
-      silence: measureSilence(out.pcm, init.silenceThresholdDbfs),
+      silence: silenceOf(out, init.silenceThresholdDbfs),
       ...(out.words !== undefined ? { words: out.words } : {}),
     };
     if (throwAfter) throwAfterReturn();

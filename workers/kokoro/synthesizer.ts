@@ -81,8 +81,9 @@ export class KokoroSynthesizer {
         ids.length,
       );
     }
-    // Words are located only in a chunk that will be spoken and timed; ready phonemes have none.
-    const g2pWords: readonly G2pWord[] = timed && input.phonemes === undefined ? await locateWords(input.text ?? '', phonemes, first.id) : [];
+    // Words are located only in a chunk that will be spoken and timed, and only in the text its
+    // phonemes were read from: phonemes a caller wrote have no words to time.
+    const g2pWords: readonly G2pWord[] = timed && input.text !== undefined ? await locateWords(input.text, phonemes, first.id) : [];
     const t1 = performance.now();
     const framed = frameIds(ids);
     let pcm: Float32Array;

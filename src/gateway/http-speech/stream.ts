@@ -14,7 +14,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { isRetryable, isTtsError, type TtsError } from '../../errors.ts';
 import type { GatewayContext } from '../context.ts';
 import type { Drainable } from '../lifecycle.ts';
-import { Turn, type TurnAudio, type TurnChunkFailed, type TurnDone, type TurnEvents } from '../turn/turn.ts';
+import { KOKORO_SPEED_RANGE, Turn, type TurnAudio, type TurnChunkFailed, type TurnDone, type TurnEvents } from '../turn/turn.ts';
 import type { AudioEncoder } from '../encoders/types.ts';
 import type { SpeechFraming, Body } from './framing.ts';
 
@@ -25,6 +25,8 @@ export interface SpeechInput {
   speed: number;
   /** The metrics label: the requested format. */
   format: string;
+  /** The input in runs of one rate (SSML prosody, src/pronunciation/); absent: `input` at rate 1. */
+  runs?: readonly { text: string; rate: number }[];
 }
 
 const BODY_HIGH_WATER = 256 * 1024;
@@ -73,7 +75,13 @@ export class SpeechStream implements Drainable, TurnEvents<undefined> {
   start(): void {
     const { input, voice, format, speed } = this.#params;
     this.#log.info({ chars: input.length, voice, format, speed }, 'speech started');
-    this.#turn.append(input, undefined);
+    // Runs of one SSML prosody rate each end in a newline: the chunker cuts there, so each chunk has one speed.
+    const runs = this.#params.runs ?? [{ text: this.#params.input, rate: 1 }];
+    const cut = runs.length > 1;
+    for (const run of runs) {
+      const runSpeed = Math.min(KOKORO_SPEED_RANGE[1], Math.max(KOKORO_SPEED_RANGE[0], speed * run.rate));
+      this.#turn.append(cut ? `${run.text}\n` : run.text, undefined, run.rate === 1 ? undefined : { speed: runSpeed });
+    }
     this.#turn.flush(undefined);
   }
 
