@@ -54,7 +54,7 @@ async function speak(req: IncomingMessage, res: ServerResponse): Promise<void> {
   res.writeHead(200, { 'content-type': 'audio/pcm' });
   for (const sentence of sentences(text)) {
     const ids = phonemesToIds(await phonemize(sentence, VOICE)).slice(0, MAX_PHONEME_TOKENS);
-    if (ids.length > 0) res.write(toS16(await session.run(frameIds(ids), style, 1)));
+    if (ids.length > 0) res.write(toS16((await session.run(frameIds(ids), style, 1)).audio));
   }
   res.end();
 }

@@ -47,7 +47,7 @@ try {
       let runs = 0;
       let samples = 0;
       while (runs < go.maxRuns && performance.now() - start < go.durationMs) {
-        const pcm = await session.run(data.inputs[(data.offset + runs) % data.inputs.length]!, style, 1);
+        const { audio: pcm } = await session.run(data.inputs[(data.offset + runs) % data.inputs.length]!, style, 1);
         samples += pcm.length;
         runs++;
       }

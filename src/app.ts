@@ -17,7 +17,7 @@ import { registerHealthRoutes } from './gateway/health-route.ts';
 import { installErrorHandlers, sendError } from './gateway/http-errors.ts';
 import { Lifecycle } from './gateway/lifecycle.ts';
 import { registerMetricsRoutes } from './gateway/metrics-route.ts';
-import { DEEPGRAM_PATH, NATIVE_WS_PATH, UNAUTHENTICATED_PATHS } from './gateway/route-paths.ts';
+import { CARTESIA_PATH, DEEPGRAM_PATH, ELEVENLABS_PATH_PATTERN, NATIVE_WS_PATH, UNAUTHENTICATED_PATHS } from './gateway/route-paths.ts';
 import { WsAdmission } from './gateway/socket/admission.ts';
 import { logRouterPlan, synthesizerFor } from './synth/synthesizer.ts';
 import { registerVoicesRoutes } from './gateway/voices-route.ts';
@@ -26,16 +26,28 @@ import { loggerOptions } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { deepgramKey } from './protocols/deepgram/auth.ts';
 import { registerDeepgramRoute } from './protocols/deepgram/route.ts';
+import { cartesiaKey } from './protocols/cartesia/auth.ts';
+import { registerCartesiaRoute } from './protocols/cartesia/route.ts';
+import { elevenLabsKey } from './protocols/elevenlabs/auth.ts';
+import { registerElevenLabsRoutes } from './protocols/elevenlabs/route.ts';
 import { nativeWsKey } from './protocols/native-ws/auth.ts';
 import { registerWsRoute } from './protocols/native-ws/route.ts';
 import { encodableFormats } from './protocols/openai/encoders/index.ts';
+import { registerCaptionedSpeechRoute } from './protocols/openai/captioned-route.ts';
 import { registerSpeechRoute } from './protocols/openai/route.ts';
+// Deepgram's REST Speak is HTTP synthesis: it is registered with the OpenAI routes, under pressure.
+import { registerDeepgramRestRoute } from './protocols/deepgram/rest-route.ts';
+import { registerPhonemeRoutes } from './protocols/openai/phoneme-routes.ts';
+import { Lexicon } from './pronunciation/lexicon.ts';
+import { withLexicon } from './pronunciation/lexicon-synth.ts';
+import { Phonemizer } from './pronunciation/phonemizer.ts';
 import type { SynthPoolHandle } from './synth/pool-types.ts';
 import { SynthPool } from './synth/pool.ts';
 
 export interface AppDeps {
   pool?: SynthPoolHandle;
   metrics?: Metrics;
+  lexicon?: Lexicon;
 }
 
 declare module 'fastify' {
@@ -60,11 +72,16 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
 
   const metrics = deps.metrics ?? createMetrics(new Registry());
   const pool = deps.pool ?? new SynthPool(config, metrics, app.log.child({ component: 'pool' }));
-  const { synth, routerState } = synthesizerFor(config, pool, app.log);
+  const lexicon = deps.lexicon ?? (config.lexiconPath !== undefined ? new Lexicon(config.lexiconPath) : undefined);
+  const routed = synthesizerFor(config, pool, app.log);
+  const { routerState } = routed;
+  // The lexicon rewrites each chunk on its way to synthesis, whichever protocol sent it.
+  const synth = lexicon !== undefined ? withLexicon(routed.synth, lexicon) : routed.synth;
+  const phonemizer = new Phonemizer();
   const lifecycle = new Lifecycle();
   const eventLoop = new EventLoopMonitor(metrics.registry);
   const admission = new WsAdmission(config, lifecycle, metrics);
-  const ctx: GatewayContext = { config, pool, synth, metrics, lifecycle, admission, eventLoop, ...(routerState !== undefined ? { routerState } : {}) };
+  const ctx: GatewayContext = { config, pool, synth, metrics, lifecycle, admission, eventLoop, ...(routerState !== undefined ? { routerState } : {}), ...(lexicon !== undefined ? { lexicon } : {}) };
   app.decorate('gateway', ctx);
   logRouterPlan(config, app.log);
 
@@ -89,7 +106,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   });
 
   installErrorHandlers(app);
-  registerAuth(app, config.apiKey, new Map([[NATIVE_WS_PATH, nativeWsKey], [DEEPGRAM_PATH, deepgramKey]]));
+  const keyReaders = new Map([[NATIVE_WS_PATH, nativeWsKey], [DEEPGRAM_PATH, deepgramKey], [CARTESIA_PATH, cartesiaKey]]);
+  registerAuth(app, config.apiKey, (path) => keyReaders.get(path) ?? (ELEVENLABS_PATH_PATTERN.test(path) ? elevenLabsKey : undefined));
   app.addHook('onRequest', (request, reply, done) => {
     if (!lifecycle.shuttingDown || UNAUTHENTICATED_PATHS.has(request.url.split('?')[0] ?? '')) return done();
     reply.header('connection', 'close');
@@ -106,6 +124,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   registerWebRoute(app, ctx, { formats: encodableFormats() });
   registerWsRoute(app, ctx);
   registerDeepgramRoute(app, ctx);
+  registerElevenLabsRoutes(app, ctx);
+  registerCartesiaRoute(app, ctx);
   await app.register(async (scoped) => {
     // Scoped to synthesis: probes and metrics must keep answering under pressure.
     await scoped.register(underPressure, {
@@ -117,10 +137,14 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
       },
     });
     registerSpeechRoute(scoped, ctx);
+    registerCaptionedSpeechRoute(scoped, ctx);
+    registerDeepgramRestRoute(scoped, ctx);
+    registerPhonemeRoutes(scoped, ctx, phonemizer);
   });
 
   app.addHook('onClose', async () => {
     eventLoop.close();
+    await phonemizer.close();
     await pool.close();
   });
   return app;

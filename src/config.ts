@@ -73,6 +73,10 @@ const SPEC = {
   // onnxruntime (src/runtime/resolve.ts): auto, bundled, or a prepared runtime directory; and where auto looks.
   ort: { env: 'KOKORO_ORT', kind: 'string', default: 'auto' },
   ortDir: { env: 'KOKORO_ORT_DIR', kind: 'string' },
+  // Word timing (README "Word timing"): durations from the model, words aligned per chunk; 0 skips both (no per-word G2P cost).
+  wordTiming: { env: 'KOKORO_WORD_TIMING', kind: 'bool', default: true },
+  // Where a model prepared to output durations is kept when the model's directory is read-only (workers/kokoro/durations-model.ts).
+  modelCacheDir: { env: 'KOKORO_MODEL_CACHE_DIR', kind: 'string' },
   workerHeapMb: { env: 'KOKORO_WORKER_HEAP_MB', kind: 'int', min: 16, default: 512 },
   maxQueue: { env: 'KOKORO_MAX_QUEUE', kind: 'int', min: 1, default: 256 },
   queueTimeoutMs: { env: 'KOKORO_QUEUE_TIMEOUT_MS', kind: 'int', min: 1, default: 30000 },
@@ -102,6 +106,8 @@ const SPEC = {
   gapClauseMs: { env: 'KOKORO_GAP_CLAUSE_MS', kind: 'int', min: 0, max: 2000, default: 110 },
   gapWordMs: { env: 'KOKORO_GAP_WORD_MS', kind: 'int', min: 0, max: 2000, default: 40 },
   drainSafetyMs: { env: 'KOKORO_DRAIN_SAFETY_MS', kind: 'int', min: 1000, default: 300000 },
+  // pronunciation (src/pronunciation/lexicon.ts): word -> phonemes per language, reloaded on SIGHUP
+  lexiconPath: { env: 'KOKORO_LEXICON', kind: 'string' },
   // router
   fallbackUrl: { env: 'KOKORO_FALLBACK_URL', kind: 'url' },
   fallbackApiKey: { env: 'KOKORO_FALLBACK_API_KEY', kind: 'string' },
@@ -251,6 +257,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
     modelPath,
     ort: ort === 'auto' || ort === 'bundled' ? ort : resolve(ort),
     ortDir: out.ortDir === undefined || out.ortDir === '' ? undefined : resolve(out.ortDir as string),
+    modelCacheDir: out.modelCacheDir === undefined || out.modelCacheDir === '' ? undefined : resolve(out.modelCacheDir as string),
     stallModelPath: out.faultInjection === true && existsSync(stall) ? stall : undefined,
     rootDir: ROOT,
   });

@@ -17,6 +17,9 @@ import { parseVoice } from '../src/shared/voices.ts';
 import { openSession, type KokoroSession } from './kokoro/session.ts';
 import { KokoroSynthesizer, SynthesisRefused } from './kokoro/synthesizer.ts';
 import { SAMPLE_RATE } from './kokoro/tokenizer.ts';
+import { PROJECT_ROOT } from '../src/runtime/paths.ts';
+import { join } from 'node:path';
+import { silenceOf, speak } from './pronounce.ts';
 
 /**
  * Timed once per process for the host's cost model: a short and a medium sentence give the
@@ -38,12 +41,13 @@ let loadError: string | undefined;
 try {
   const t0 = performance.now();
   const runtime = init.ort;
-  const session = await openSession(init.modelPath, { intraOpThreads: init.intraOpThreads, enableCpuMemArena: init.enableCpuMemArena, runtime }, guard);
+  const durationsCacheDir = init.wordTiming === false ? undefined : (init.modelCacheDir ?? join(PROJECT_ROOT, '.cache', 'models'));
+  const session = await openSession(init.modelPath, { intraOpThreads: init.intraOpThreads, enableCpuMemArena: init.enableCpuMemArena, runtime, durationsCacheDir }, guard);
   mainSession = session;
   synthesizer = new KokoroSynthesizer(session);
   await synthesizer.synthesize({ text: 'Ready.' }, [{ id: 'af_heart', weight: 1 }], 1);
   const calibration = init.calibration !== undefined && Atomics.compareExchange(new Int32Array(init.calibration), 0, 0, 1) === 0 ? await calibrate(synthesizer) : undefined;
-  post({ type: 'loaded', threadId, slot, loadMs: performance.now() - t0, inputNames: [...session.inputNames], outputNames: [...session.outputNames], runtime: session.runtime, ...(calibration !== undefined ? { calibration } : {}) });
+  post({ type: 'loaded', threadId, slot, loadMs: performance.now() - t0, inputNames: [...session.inputNames], outputNames: [...session.outputNames], runtime: session.runtime, timing: session.timing, ...(calibration !== undefined ? { calibration } : {}) });
 } catch (err) {
   // Not rethrown: a module that throws trips Piscina's bootstrap latch and the pool stops
   // refilling for good. The main thread sees this event and replaces us with backoff.
@@ -97,7 +101,7 @@ export async function runTask(req: SynthRequest): Promise<SynthResult> {
 
   try {
     const input = req.phonemes !== undefined ? { phonemes: req.phonemes } : { text: text! };
-    const out = await synthesizer.synthesize(input, voice.components, req.speed);
+    const out = await speak(synthesizer, input, voice.components, req.speed);
     const result: SynthResult = {
       ok: true,
       pcm: out.pcm,
@@ -106,7 +110,8 @@ export async function runTask(req: SynthRequest): Promise<SynthResult> {
       tokens: out.tokens,
       phonemes: out.phonemes,
       timings: { phonemizeMs: out.phonemizeMs, inferenceMs: out.inferenceMs },
-      silence: measureSilence(out.pcm, init.silenceThresholdDbfs),
+      silence: silenceOf(out, init.silenceThresholdDbfs),
+      ...(out.words !== undefined ? { words: out.words } : {}),
     };
     return transferred(result, out.pcm);
   } catch (err) {

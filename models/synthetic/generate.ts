@@ -9,6 +9,8 @@
  *   input_ids [1,N] ──Gather(E)──► [N,D] ─(+ style·Ws)─► L × Tanh(·W) ─► Tanh(·Wp) ─► m [N]
  *        │                                                                            │
  *        └─ per-sample id ─► sine of TONE_BASE_HZ + TONE_STEP_HZ·id ─► × A(style)·(0.9 + 0.1·m)
+ *   durations [1,N] int64: one frame per token (a frame is `hop` samples), so Kokoro's sum rule
+ *   sum(durations) × samples-per-frame == samples holds here too and tests exercise word timing.
  *
  * Deterministic (seeded weights) and idempotent: files whose bytes already match are left alone.
  * Usage: npm run model:synthetic [-- DIR]
@@ -102,7 +104,8 @@ const INPUTS = [
   valueInfo('style', F32, [1, STYLE_DIM]),
   valueInfo('speed', F32, [1]),
 ];
-const OUTPUTS = [valueInfo('waveform', F32, ['num_samples'])];
+const WAVEFORM = valueInfo('waveform', F32, ['num_samples']);
+const DURATIONS = valueInfo('durations', I64, [1, 'sequence_length']);
 
 /** Constants both models share; returns the hidden weights' name. */
 function addShared(g: GraphBuilder): string {
@@ -110,17 +113,24 @@ function addShared(g: GraphBuilder): string {
   return g.f32('hidden', [HIDDEN, HIDDEN], weights(HIDDEN, HIDDEN, 3, 1.2));
 }
 
-function finish(g: GraphBuilder, wave: string, name: string, doc: string): Uint8Array {
+/**
+ * `ids`: the token ids the waveform speaks; each is one frame of `hop` samples (contract.ts).
+ * Without `durations` the model is an export that cannot be timed (tests of the untimed host).
+ */
+function finish(g: GraphBuilder, wave: string, ids: string, name: string, doc: string, durations = true): Uint8Array {
   g.nodes.push({ opType: 'Identity', input: [wave], output: ['waveform'], name: 'waveform' });
-  return encodeModel(g.graph(name, INPUTS, OUTPUTS), doc);
+  if (!durations) return encodeModel(g.graph(name, INPUTS, [WAVEFORM]), doc);
+  const frames = g.op('Expand', [g.i64('one_frame', [], [1]), g.op('Shape', [ids])]);
+  g.nodes.push({ opType: 'Identity', input: [frames], output: ['durations'], name: 'durations' });
+  return encodeModel(g.graph(name, INPUTS, [WAVEFORM, DURATIONS]), doc);
 }
 
-export function syntheticModel(): Uint8Array {
+export function syntheticModel(opts: { durations?: boolean } = {}): Uint8Array {
   const g = new GraphBuilder();
   const w = addShared(g);
   const m = tokenMix(g, 'input_ids', 'style', w);
   const wave = waveform(g, 'input_ids', 'style', 'speed', m);
-  return finish(g, wave, 'kokoro_synthetic', 'Synthetic Kokoro stand-in (models/README.md)');
+  return finish(g, wave, 'input_ids', 'kokoro_synthetic', 'Synthetic Kokoro stand-in (models/README.md)', opts.durations ?? true);
 }
 
 /**
@@ -155,7 +165,7 @@ export function stallModel(): Uint8Array {
   const ids = g.op('Concat', [g.i64('pad', [1, 1], [0]), rest], [attr.int('axis', 1)]);
   const m = tokenMix(g, ids, 'style', w);
   const wave = waveform(g, ids, 'style', 'speed', m, hold);
-  return finish(g, wave, 'kokoro_stall', 'Synthetic Kokoro stall model (models/README.md)');
+  return finish(g, wave, ids, 'kokoro_stall', 'Synthetic Kokoro stall model (models/README.md)');
 }
 
 /** Writes content to path unless it already holds exactly that; atomic, so a loading worker never sees half a file. */

@@ -2,7 +2,7 @@
  * Optional bearer-token auth (KOKORO_API_KEY). When set, every route except the probes
  * and /metrics needs `Authorization: Bearer <key>`. A route whose clients present the key
  * their own way (the native socket's `bearer, <key>` subprotocol and `?api_key=`, Deepgram's
- * `Token` header and subprotocol) passes a KeyReader for its path: app.ts wires the
+ * `Token` header and subprotocol, ElevenLabs' `xi-api-key`, Cartesia's `X-API-Key`) passes a KeyReader for its path: app.ts wires the
  * protocols' readers in, so this module knows none of them. The playground's page itself
  * (`/`, `/web/*`, route-paths.ts) is public: it holds no data, and a browser cannot present
  * a bearer token when it loads a page.
@@ -30,13 +30,16 @@ function bearer(header: string | undefined): string | undefined {
   return m?.[1];
 }
 
-export function registerAuth(app: FastifyInstance, apiKey: string | undefined, readers: ReadonlyMap<string, KeyReader> = new Map()): void {
+/** The KeyReader of a request path, if its route has one (paths with parameters are matched by the caller). */
+export type KeyReaders = (path: string) => KeyReader | undefined;
+
+export function registerAuth(app: FastifyInstance, apiKey: string | undefined, readers: KeyReaders = () => undefined): void {
   if (apiKey === undefined || apiKey === '') return;
   const expected = digest(apiKey);
   app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
     const path = request.url.split('?')[0] ?? '';
     if (UNAUTHENTICATED_PATHS.has(path) || isWebPagePath(path)) return done();
-    const presented = bearer(request.headers.authorization) ?? readers.get(path)?.(request);
+    const presented = bearer(request.headers.authorization) ?? readers(path)?.(request);
     if (keyMatches(presented, expected)) return done();
     reply.header('www-authenticate', 'Bearer');
     sendError(reply, 'unauthorized', 'a valid API key is required (Authorization: Bearer <key>)');

@@ -30,6 +30,7 @@ import { durationMs } from '../common/audio.ts';
 import type { Silence } from '../shared/silence.ts';
 import type { SynthesizedAudio } from '../synth/types.ts';
 import { boundaryAfter, msToSamples, shapeChunk } from './join-silence.ts';
+import { shiftWords } from './word-shift.ts';
 import { chunkError, type ChunkAudio, type ChunkFailure, type TurnPipelineOptions, type TurnSummary } from './turn-types.ts';
 
 export type { ChunkAudio, ChunkFailure, TurnPipelineOptions, TurnSummary } from './turn-types.ts';
@@ -225,11 +226,13 @@ export class TurnPipeline extends EventEmitter {
   /** Trims the chunk's silence for its join (join-silence.ts); as synthesized when off or unmeasured. */
   #shape(audio: ChunkAudio, silence: Silence | undefined): ChunkAudio {
     const join = this.#opts.join;
-    if (join === undefined || silence === undefined) return audio;
+    if (join === undefined || silence === undefined) return audio.words === undefined ? audio : { ...audio, words: shiftWords(audio.words, 0, audio.pcm.length, audio.sampleRate) };
     const lead = this.#nextLead ?? msToSamples(join.firstLeadMs, audio.sampleRate);
     const shaped = shapeChunk(audio.pcm, silence, audio.sampleRate, lead, boundaryAfter(audio.text), join);
     this.#nextLead = shaped.nextLead;
-    return { ...audio, pcm: shaped.pcm };
+    // Word times move with the trimmed lead (word-shift.ts).
+    const words = audio.words === undefined ? {} : { words: shiftWords(audio.words, shaped.trimmedLead, shaped.pcm.length, audio.sampleRate) };
+    return { ...audio, pcm: shaped.pcm, ...words };
   }
 
   #deliver(audio: ChunkAudio): void {
@@ -286,7 +289,7 @@ export class TurnPipeline extends EventEmitter {
     }
     result.then(
       (a) => {
-        const audio: ChunkAudio = { turnId: this.turnId, index, text, pcm: a.pcm, sampleRate: a.sampleRate, queueMs: a.queueMs, synthMs: a.synthMs, provider: a.provider };
+        const audio: ChunkAudio = { turnId: this.turnId, index, text, pcm: a.pcm, sampleRate: a.sampleRate, queueMs: a.queueMs, synthMs: a.synthMs, provider: a.provider, ...(a.words !== undefined ? { words: a.words } : {}) };
         this.#settle(gen, index, { ok: true, audio, silence: a.silence });
       },
       (err: unknown) => this.#settle(gen, index, { ok: false, failure: { turnId: this.turnId, index, text, error: chunkError(err) } }),

@@ -5,6 +5,7 @@
 import { TtsError } from '../errors.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Synthesizer } from '../synth/types.ts';
+import type { WordTiming } from '../shared/word-timing.ts';
 import type { JoinSettings } from './join-silence.ts';
 
 export interface ChunkAudio {
@@ -16,6 +17,8 @@ export interface ChunkAudio {
   queueMs: number;
   synthMs: number;
   provider: 'local' | 'upstream';
+  /** Each word's time in `pcm` (after the join shaping moved them); undefined when the chunk was not timed. */
+  words?: readonly WordTiming[];
 }
 
 export interface ChunkFailure {

@@ -8,6 +8,7 @@
  */
 import type { RuntimeInfo } from '../runtime/types.ts';
 import type { Silence } from './silence.ts';
+import type { WordTiming } from './word-timing.ts';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -41,6 +42,8 @@ export interface SynthSuccess {
   timings: SynthTimings;
   /** Leading and trailing silence, for the host's joins (src/shared/silence.ts). */
   silence: Silence;
+  /** Each word's time in `pcm` (src/shared/word-timing.ts); absent when the worker cannot time. */
+  words?: WordTiming[];
 }
 
 /** Failure codes a worker can report as data. */
@@ -84,7 +87,28 @@ export interface WorkerInit {
    * once per process, so a respawn never pays for it again.
    */
   calibration?: SharedArrayBuffer;
+  /** Time words (KOKORO_WORD_TIMING); default true. False: no durations are sought and no words aligned. */
+  wordTiming?: boolean;
+  /**
+   * Where a model prepared to output durations is cached when the model's own directory is
+   * read-only (workers/kokoro/durations-model.ts); default <project>/.cache/models.
+   */
+  modelCacheDir?: string;
 }
+
+/** Why a worker cannot time words (workers/kokoro/durations-model.ts); logged by the main thread. */
+export type TimingUnavailableReason =
+  | 'not_requested'
+  | 'model_unreadable'
+  | 'duration_tensor_not_found'
+  | 'duration_tensor_ambiguous'
+  | 'prepared_model_unwritable'
+  | 'prepared_model_failed';
+
+/** Whether a loaded worker gives word times: the model's durations, and where they came from. */
+export type WordTimingSupport =
+  | { ok: true; output: string; prepared: boolean }
+  | { ok: false; reason: TimingUnavailableReason; message: string };
 
 /** One timed synthesis of a calibration sentence (worker warm-up). */
 export interface CalibrationRun {
@@ -97,7 +121,7 @@ export interface CalibrationRun {
 
 /** Events a worker posts on its parentPort; Piscina re-emits them as the pool's 'message'. */
 export type WorkerEvent =
-  | { type: 'loaded'; threadId: number; slot: number; loadMs: number; inputNames: string[]; outputNames: string[]; runtime: RuntimeInfo; calibration?: CalibrationRun[] }
+  | { type: 'loaded'; threadId: number; slot: number; loadMs: number; inputNames: string[]; outputNames: string[]; runtime: RuntimeInfo; timing: WordTimingSupport; calibration?: CalibrationRun[] }
   | { type: 'load_failed'; threadId: number; slot: number; code: 'model_load_failed'; message: string }
   | { type: 'started'; threadId: number; slot: number; taskId: number };
 

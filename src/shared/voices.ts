@@ -47,14 +47,25 @@ export const VOICES: Readonly<Record<string, VoiceInfo>> = Object.freeze({
 
 export const DEFAULT_VOICE = 'af_heart';
 
-/** OpenAI's voice names, mapped to the Kokoro voices closest in character. */
+/**
+ * All 13 of OpenAI's voice names (Pipecat's OpenAI service refuses any other), each mapped to
+ * the Kokoro voice closest in character: same gender and register, the better-graded voice
+ * where two fit. Several names may share a voice; README "Voices" states the choices.
+ */
 export const OPENAI_VOICE_MAP: Readonly<Record<string, string>> = Object.freeze({
   alloy: 'af_alloy',
+  ash: 'am_michael',
+  ballad: 'bm_george',
+  cedar: 'am_fenrir',
+  coral: 'af_heart',
   echo: 'am_echo',
   fable: 'bm_fable',
-  onyx: 'am_onyx',
+  marin: 'af_kore',
   nova: 'af_nova',
+  onyx: 'am_onyx',
+  sage: 'af_sarah',
   shimmer: 'af_bella',
+  verse: 'am_puck',
 });
 
 export interface VoiceComponent {

@@ -31,6 +31,8 @@ export function workerInit(config: Config, plan: PoolPlan, slots: SharedArrayBuf
     nativeSlots: slots,
     calibration: new SharedArrayBuffer(4),
     ort: { choice: config.ort, cacheRoot: config.ortDir },
+    wordTiming: config.wordTiming,
+    ...(config.modelCacheDir !== undefined ? { modelCacheDir: config.modelCacheDir } : {}),
   };
 }
 

@@ -56,6 +56,8 @@ export interface PoolHealth {
 export interface SynthPoolHandle extends Synthesizer, EventEmitter {
   /** The onnxruntime the workers run, once one has loaded. */
   readonly runtime?: RuntimeInfo | undefined;
+  /** True when the workers time words (the model gives durations); absent or false: `ready.timestamps: false`. */
+  readonly timesWords?: boolean;
   /** Resolves when every worker has loaded and warmed the model; rejects with `model_load_failed`. */
   start(): Promise<void>;
   health(): PoolHealth;

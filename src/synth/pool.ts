@@ -131,6 +131,11 @@ export class SynthPool extends EventEmitter implements SynthPoolHandle {
     return this.#threads.runtime;
   }
 
+  /** True when the loaded workers time words (their model gives durations). */
+  get timesWords(): boolean {
+    return this.#threads.timing?.ok === true;
+  }
+
   health(): PoolHealth {
     return this.#health.report({
       closing: this.#closing,
@@ -296,7 +301,7 @@ export class SynthPool extends EventEmitter implements SynthPoolHandle {
       this.#health.recordSuccess();
       this.#metrics.synthTime.observe(job.synthMs / 1000);
       this.#load.chunkDone(job.req, result);
-      settleJob(job, null, { pcm: result.pcm, sampleRate: result.sampleRate, queueMs: job.queueMs, synthMs: job.synthMs, provider: 'local', tokens: result.tokens, silence: result.silence });
+      settleJob(job, null, { pcm: result.pcm, sampleRate: result.sampleRate, queueMs: job.queueMs, synthMs: job.synthMs, provider: 'local', tokens: result.tokens, silence: result.silence, ...(result.words !== undefined ? { words: result.words } : {}) });
     } else {
       this.#retryOrSettle(job, { kind: 'refused', code: result.code, message: result.message });
     }

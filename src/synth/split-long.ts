@@ -6,6 +6,7 @@
  */
 import { TtsError } from '../errors.ts';
 import type { Silence } from '../shared/silence.ts';
+import type { WordTiming } from '../shared/word-timing.ts';
 import type { SynthesizedAudio } from './types.ts';
 
 const MAX_DEPTH = 6;
@@ -29,7 +30,24 @@ export function splitNearMiddle(text: string): [string, string] {
   return [chars.slice(0, half).join(''), chars.slice(half).join('')];
 }
 
-export function concatAudio(parts: readonly SynthesizedAudio[]): SynthesizedAudio {
+/**
+ * The parts' words on the joined audio and text: each part's times move by the audio before it,
+ * its character offsets by where its text starts in the whole (`charStarts`). Untimed if any part is.
+ */
+function joinedWords(parts: readonly SynthesizedAudio[], charStarts: readonly number[]): { words?: WordTiming[] } {
+  if (parts.some((p) => p.words === undefined)) return {};
+  const words: WordTiming[] = [];
+  let samples = 0;
+  parts.forEach((p, i) => {
+    const ms = (samples * 1000) / p.sampleRate;
+    const chars = charStarts[i] ?? 0;
+    for (const w of p.words!) words.push({ ...w, charStart: w.charStart + chars, charEnd: w.charEnd + chars, startMs: w.startMs + ms, endMs: w.endMs + ms });
+    samples += p.pcm.length;
+  });
+  return { words };
+}
+
+export function concatAudio(parts: readonly SynthesizedAudio[], charStarts: readonly number[] = []): SynthesizedAudio {
   const first = parts[0]!;
   const pcm = new Float32Array(parts.reduce((n, p) => n + p.pcm.length, 0));
   let at = 0;
@@ -45,6 +63,7 @@ export function concatAudio(parts: readonly SynthesizedAudio[]): SynthesizedAudi
     provider: first.provider,
     tokens: parts.reduce((s, p) => s + (p.tokens ?? 0), 0),
     ...joinedSilence(parts),
+    ...joinedWords(parts, charStarts),
   };
 }
 
@@ -71,6 +90,9 @@ export async function synthesizeSplitting(
     if (a === '' || b === '') throw err;
     const left = await synthesizeSplitting(a, once, depth + 1);
     const right = await synthesizeSplitting(b, once, depth + 1);
-    return concatAudio([left, right]);
+    // The halves are trimmed slices of `text`: find where each starts, for the words' offsets.
+    const aStart = text.indexOf(a);
+    const bStart = text.indexOf(b, aStart + a.length);
+    return concatAudio([left, right], [aStart, bStart]);
   }
 }

@@ -12,7 +12,7 @@ import type { Config } from '../config.ts';
 import { TtsError } from '../errors.ts';
 import type { Metrics } from '../metrics.ts';
 import { claimForTermination, createSlots, releaseSlot } from '../shared/native-slots.ts';
-import { isWorkerEvent, type SynthRequest, type SynthResult, type WorkerEvent } from '../shared/protocol.ts';
+import { isWorkerEvent, type SynthRequest, type SynthResult, type WordTimingSupport, type WorkerEvent } from '../shared/protocol.ts';
 import type { RuntimeInfo } from '../runtime/types.ts';
 import { createPiscina, respawnBackoffMs, START_TIMEOUT_MS, workerInit } from './piscina-setup.ts';
 import type { HealthTracker } from './pool-health.ts';
@@ -61,6 +61,7 @@ export class WorkerThreads {
   #respawnFailures = 0;
   #closing = false;
   #runtime: RuntimeInfo | undefined;
+  #timing: WordTimingSupport | undefined;
 
   constructor(config: Config, plan: PoolPlan, metrics: Metrics, log: Logger, health: HealthTracker, hooks: WorkerThreadHooks) {
     this.#config = config;
@@ -75,6 +76,11 @@ export class WorkerThreads {
 
   get runtime(): RuntimeInfo | undefined {
     return this.#runtime;
+  }
+
+  /** Whether the workers time words, as the last one to load reported (they all load the same model); undefined before any loaded. */
+  get timing(): WordTimingSupport | undefined {
+    return this.#timing;
   }
 
   /** Resolves when every planned worker has loaded the model; rejects with model_load_failed. */
@@ -179,6 +185,7 @@ export class WorkerThreads {
         this.#respawnFailures = 0;
         noteRuntime(this.#runtime, event.runtime, this.#metrics, this.#log);
         this.#runtime = event.runtime;
+        this.#noteTiming(event.timing);
         this.#hooks.calibrated(event);
         this.#log.info({ threadId: event.threadId, loadMs: Math.round(event.loadMs), inputs: event.inputNames }, 'worker loaded model');
         if (this.#startWaiter !== undefined && this.table.loaded >= this.#plan.workers) {
@@ -195,6 +202,16 @@ export class WorkerThreads {
         this.#onLoadFailed(event);
         return;
     }
+  }
+
+  /** Logs what changed: a host that cannot time words says why, once, with a code. */
+  #noteTiming(timing: WordTimingSupport): void {
+    const before = this.#timing;
+    this.#timing = timing;
+    if (before !== undefined && before.ok === timing.ok) return;
+    if (!timing.ok && timing.reason === 'not_requested') this.#log.info({}, 'word timing off (KOKORO_WORD_TIMING=0)');
+    else if (timing.ok) this.#log.info({ durations: timing.output, prepared: timing.prepared }, 'word timing available: the model gives per-token durations');
+    else this.#log.warn({ code: 'word_timing_unavailable', reason: timing.reason, detail: timing.message }, 'word timing unavailable: the model gives no durations; synthesis continues untimed');
   }
 
   #onLoadFailed(event: Extract<WorkerEvent, { type: 'load_failed' }>): void {

@@ -10,6 +10,7 @@ import { TtsError } from '../../src/errors.ts';
 import type { CostCurve } from '../../src/synth/cost-model.ts';
 import type { PoolHealth, SynthPoolHandle } from '../../src/synth/pool-types.ts';
 import type { SynthesizeRequest, SynthesizedAudio } from '../../src/synth/types.ts';
+import type { WordTiming } from '../../src/shared/word-timing.ts';
 
 export interface FakePoolOptions {
   /** Samples per character of text at speed 1 (default 240: 10 ms a character at 24 kHz). */
@@ -21,6 +22,20 @@ export interface FakePoolOptions {
   fail?: (req: SynthesizeRequest) => TtsError | undefined;
   /** The cost curve the pool reports (src/synth/cost-model.ts); default none, so turns use the fixed schedule. */
   curve?: CostCurve;
+  /** Time words (fakeWords): the pool says it can, and every result carries them. */
+  words?: boolean;
+}
+
+/** The fake's word times: each whitespace-separated run of the text, placed by its characters. */
+export function fakeWords(text: string, speed: number, samplesPerChar = 240, sampleRate = 24000): WordTiming[] {
+  const msPerChar = (samplesPerChar * 1000) / speed / sampleRate;
+  return [...text.matchAll(/\S+/g)].map((m) => ({
+    word: m[0],
+    charStart: m.index,
+    charEnd: m.index + m[0].length,
+    startMs: m.index * msPerChar,
+    endMs: (m.index + m[0].length) * msPerChar,
+  }));
 }
 
 interface Hold {
@@ -63,6 +78,10 @@ export class FakePool extends EventEmitter implements SynthPoolHandle {
   }
 
   async start(): Promise<void> {}
+
+  get timesWords(): boolean {
+    return this.options.words === true;
+  }
 
   costCurve(): CostCurve | null {
     return this.options.curve ?? null;
@@ -171,6 +190,7 @@ export class FakePool extends EventEmitter implements SynthPoolHandle {
       queueMs: 0,
       synthMs: 1,
       provider: 'local',
+      ...(this.options.words === true ? { words: fakeWords(req.text, req.speed, this.options.samplesPerChar, sampleRate) } : {}),
     };
   }
 }

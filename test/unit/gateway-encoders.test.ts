@@ -2,11 +2,11 @@ import t from 'tap';
 import { FLACDecoder } from '@wasm-audio-decoders/flac';
 import { MPEGDecoder } from 'mpg123-decoder';
 import { OggOpusDecoder } from 'ogg-opus-decoder';
-import { createFlacEncoder } from '../../src/protocols/openai/encoders/flac.ts';
-import { createMp3Encoder } from '../../src/protocols/openai/encoders/mp3.ts';
-import { oggCrc, OggWriter } from '../../src/protocols/openai/encoders/ogg.ts';
-import { createOpusEncoder, PRE_SKIP_48K } from '../../src/protocols/openai/encoders/opus.ts';
-import type { AudioEncoder } from '../../src/protocols/openai/encoders/types.ts';
+import { createFlacEncoder } from '../../src/gateway/encoders/flac.ts';
+import { createMp3Encoder } from '../../src/gateway/encoders/mp3.ts';
+import { oggCrc, OggWriter } from '../../src/gateway/encoders/ogg.ts';
+import { createOpusEncoder, PRE_SKIP_48K } from '../../src/gateway/encoders/opus.ts';
+import type { AudioEncoder } from '../../src/gateway/encoders/types.ts';
 
 const RATE = 24000;
 

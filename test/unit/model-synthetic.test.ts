@@ -77,7 +77,7 @@ t.test('the generator writes both models and is idempotent', async (t) => {
   t.same(again.map((w) => readFileSync(w.path)), before, 'same bytes');
 });
 
-t.test('Kokoro input and output names and types', async (t) => {
+t.test('Kokoro input and output names and types (and durations, like the timestamped exports)', async (t) => {
   for (const session of [synthetic, stall]) {
     t.same(
       session.inputMetadata.map((m) => (m.isTensor ? [m.name, m.type, m.shape] : [m.name])),
@@ -89,8 +89,26 @@ t.test('Kokoro input and output names and types', async (t) => {
     );
     t.same(
       session.outputMetadata.map((m) => (m.isTensor ? [m.name, m.type] : [m.name])),
-      [['waveform', 'float32']],
+      [
+        ['waveform', 'float32'],
+        ['durations', 'int64'],
+      ],
     );
+  }
+});
+
+t.test('durations: one frame per id, pads included, so sum(durations) * samples-per-token == samples', async (t) => {
+  for (const [n, speed] of [[5, 1], [12, 1.7], [3, 0.6]] as const) {
+    const ids = new BigInt64Array(n).fill(3n);
+    const out = await synthetic.run({
+      input_ids: new ort.Tensor('int64', ids, [1, n]),
+      style: new ort.Tensor('float32', new Float32Array(256), [1, 256]),
+      speed: new ort.Tensor('float32', new Float32Array([speed]), [1]),
+    });
+    const durations = Array.from(out['durations']!.data as BigInt64Array, Number);
+    t.same(durations, new Array(n).fill(1));
+    const hop = syntheticSamples(1, speed);
+    t.equal(durations.reduce((a, b) => a + b, 0) * hop, (out['waveform']!.data as Float32Array).length, `n=${n} speed=${speed}`);
   }
 });
 

@@ -7,6 +7,8 @@
  * phonemes are exactly those kokoro-js would synthesize, and no model is involved.
  */
 import { KokoroTTS } from 'kokoro-js';
+import type { G2pResult, G2pWord } from '../../src/shared/word-timing.ts';
+import { alignWords, textWords } from './word-align.ts';
 
 class PhonemesCaptured extends Error {
   constructor(readonly phonemes: string) {
@@ -33,4 +35,38 @@ export async function phonemize(text: string, voice: string): Promise<string> {
     throw err;
   }
   throw new Error('kokoro-js returned without tokenizing');
+}
+
+/** Words repeat: each one's own phonemes are kept for the next chunk (bounded, oldest out first). */
+const WORD_CACHE_LIMIT = 4096;
+const wordCache = new Map<string, string>();
+
+async function wordPhonemes(word: string, voice: string): Promise<string> {
+  // The voice's first letter picks the espeak language (kokoro-js: a = en-us, b = en-gb).
+  const key = `${voice[0]}\0${word}`;
+  let ph = wordCache.get(key);
+  if (ph === undefined) {
+    ph = await phonemize(word, voice);
+    if (wordCache.size >= WORD_CACHE_LIMIT) wordCache.delete(wordCache.keys().next().value!);
+    wordCache.set(key, ph);
+  }
+  return ph;
+}
+
+/**
+ * Phonemes for `text` and the words they came from (word-align.ts): the sentence's phonemes,
+ * unchanged, and each word located by its own phonemes. Costs up to one espeak-ng call per new
+ * word, so it is used only when the model gives durations.
+ */
+export async function g2p(text: string, voice: string): Promise<G2pResult> {
+  const phonemes = await phonemize(text, voice);
+  return { phonemes, words: await locateWords(text, phonemes, voice) };
+}
+
+/** The words of `text` in `phonemes` (its sentence phonemes, from phonemize()). */
+export async function locateWords(text: string, phonemes: string, voice: string): Promise<G2pWord[]> {
+  const words = textWords(text);
+  const own: string[] = [];
+  for (const word of words) own.push(await wordPhonemes(word.text, voice));
+  return alignWords(phonemes, words, own);
 }

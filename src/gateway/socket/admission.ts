@@ -1,6 +1,6 @@
 /**
  * Admission of WebSocket connections, one for the whole host and shared by every
- * WebSocket route (the native protocol and Deepgram's): no upgrade while shutting down,
+ * WebSocket route (native, Deepgram, ElevenLabs, Cartesia): no upgrade while shutting down,
  * one cap (KOKORO_MAX_CONNECTIONS) over live sessions of every protocol plus upgrades
  * admitted but not yet handed to a session, and a live session's bookkeeping (the
  * connections gauge, the drain) from its handshake to its close.
@@ -13,7 +13,8 @@ import type { Metrics } from '../../metrics.ts';
 import { sendError } from '../http-errors.ts';
 import type { Drainable, Lifecycle } from '../lifecycle.ts';
 
-export type WsProtocol = 'v1' | 'deepgram';
+export const WS_PROTOCOLS = ['v1', 'deepgram', 'elevenlabs', 'cartesia'] as const;
+export type WsProtocol = (typeof WS_PROTOCOLS)[number];
 
 export interface AdmittedSession extends Drainable {
   /** Resolves once the session has closed and released everything. */
@@ -31,7 +32,7 @@ export class WsAdmission {
     this.#config = config;
     this.#lifecycle = lifecycle;
     this.#metrics = metrics;
-    for (const protocol of ['v1', 'deepgram'] as const) metrics.wsConnections.set({ protocol }, 0);
+    for (const protocol of WS_PROTOCOLS) metrics.wsConnections.set({ protocol }, 0);
   }
 
   /**

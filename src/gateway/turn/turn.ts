@@ -19,9 +19,11 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { PhraseChunker } from '../../pipeline/phrase-chunker.ts';
 import { TurnPipeline, type ChunkAudio, type ChunkFailure, type TurnSummary } from '../../pipeline/turn-pipeline.ts';
 import { joinSettings } from '../../pipeline/join-silence.ts';
-import type { GatewayContext } from '../context.ts';
+import { shiftWords } from '../../pipeline/word-shift.ts';
+import { OUTPUT_SAMPLE_RATE, type GatewayContext } from '../context.ts';
 import { atOutputRate, samplesToMs } from './audio-out.ts';
 import { chunkerFor } from './chunking.ts';
+import { TextIntake } from '../../pronunciation/hygiene.ts';
 import { chunkFailedEvent, type TurnEvents, type VoiceSettings } from './turn-events.ts';
 
 export { KOKORO_SPEED_RANGE } from './turn-events.ts';
@@ -44,6 +46,8 @@ export class Turn<R = undefined> {
   readonly #onClosed: (turn: Turn<R>) => void;
   readonly #pipeline: TurnPipeline;
   readonly #chunker: PhraseChunker;
+  /** Text hygiene (src/pronunciation/hygiene.ts): every protocol's text passes here first. */
+  readonly #intake = new TextIntake();
   /** How each queued chunk is to be rendered, until it is handed on. */
   readonly #render = new Map<number, R>();
   readonly #startedAt = performance.now();
@@ -92,7 +96,7 @@ export class Turn<R = undefined> {
   /** Text for this turn; every complete phrase is dispatched at once. Returns the phrases queued. */
   append(text: string, render: R, overrides?: Overrides): number {
     this.#chars += text.length;
-    const chunks = this.#chunker.push(text);
+    const chunks = this.#chunker.push(this.#intake.push(text));
     for (const chunk of chunks) this.#submit(chunk.text, render, overrides);
     return chunks.length;
   }
@@ -100,7 +104,7 @@ export class Turn<R = undefined> {
   /** No more text: the buffered rest becomes the last chunk; `done` follows when all are settled. */
   flush(render: R, overrides?: Overrides): void {
     if (this.#state !== 'open') return;
-    for (const chunk of this.#chunker.flush()) this.#submit(chunk.text, render, overrides);
+    for (const chunk of [...this.#chunker.push(this.#intake.flush()), ...this.#chunker.flush()]) this.#submit(chunk.text, render, overrides);
     this.#state = 'flushed';
     this.#pipeline.finish().catch((err: unknown) => {
       this.#log.error({ err, turnId: this.id }, 'turn pipeline failed');
@@ -182,8 +186,10 @@ export class Turn<R = undefined> {
         this.#lastSent = out.a.index;
         const offsetMs = samplesToMs(this.#samples);
         this.#samples += out.pcm.length;
-        const { index, text, synthMs, queueMs } = out.a;
-        this.#events.audio(this, { index, text, pcm: out.pcm, synthMs, queueMs, render: out.render, offsetMs });
+        const { index, text, synthMs, queueMs, words } = out.a;
+        // Resampling to the output rate keeps times; the clamp keeps them inside the delivered samples.
+        const timed = words === undefined ? {} : { words: shiftWords(words, 0, out.pcm.length, OUTPUT_SAMPLE_RATE) };
+        this.#events.audio(this, { index, text, pcm: out.pcm, synthMs, queueMs, render: out.render, offsetMs, ...timed });
         return;
       }
       case 'failed':

@@ -1,6 +1,7 @@
 /**
  * The audio of a Deepgram Speak session: the pipeline's 24 kHz float chunks, resampled to
- * the session's rate and encoded as raw linear16 (s16le), mu-law or A-law bytes, cut into
+ * the session's rate and encoded as raw linear16 (s16le), mu-law or A-law bytes
+ * (src/common/raw-pcm.ts, shared with the ElevenLabs and Cartesia sockets), cut into
  * frames small enough for every client.
  *
  * Resampling is `resample()` of src/common/audio.ts (windowed sinc, cut-off below the new
@@ -10,8 +11,7 @@
  * separate ~2 MB wasm instance per converter, and its sinc converters were no faster than
  * resample() on this host.
  */
-import alawmulaw from 'alawmulaw';
-import { floatToS16le, resample } from '../../common/audio.ts';
+import { encodeRaw } from '../../common/raw-pcm.ts';
 import { OUTPUT_SAMPLE_RATE } from '../../gateway/context.ts';
 import type { DeepgramEncoding } from './query.ts';
 
@@ -21,21 +21,9 @@ import type { DeepgramEncoding } from './query.ts';
  */
 export const MAX_FRAME_BYTES = 32 * 1024;
 
-/** Int16 samples of an s16le buffer, viewed in place when aligned. */
-function int16(buf: Buffer): Int16Array {
-  if (buf.byteOffset % 2 === 0) return new Int16Array(buf.buffer, buf.byteOffset, buf.byteLength / 2);
-  const copy = new Int16Array(buf.byteLength / 2);
-  new Uint8Array(copy.buffer).set(buf);
-  return copy;
-}
-
 /** One chunk at OUTPUT_SAMPLE_RATE -> the session's encoded bytes. */
 export function encodeChunk(pcm: Float32Array, encoding: DeepgramEncoding, sampleRate: number): Buffer {
-  const at = sampleRate === OUTPUT_SAMPLE_RATE ? pcm : resample(pcm, OUTPUT_SAMPLE_RATE, sampleRate);
-  const s16 = floatToS16le(at);
-  if (encoding === 'linear16') return s16;
-  const coded = encoding === 'mulaw' ? alawmulaw.mulaw.encode(int16(s16)) : alawmulaw.alaw.encode(int16(s16));
-  return Buffer.from(coded.buffer, coded.byteOffset, coded.byteLength);
+  return encodeRaw(pcm, OUTPUT_SAMPLE_RATE, sampleRate, encoding === 'linear16' ? 's16le' : encoding);
 }
 
 /** The frames to send for `bytes`, in order; each a view, none over MAX_FRAME_BYTES (even, so s16 samples stay whole). */

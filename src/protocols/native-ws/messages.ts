@@ -1,7 +1,8 @@
 /**
  * Client frames of ws-v1.md, validated by hand so that each fault gets its protocol
  * code: bad_message (not JSON, not an object, unknown type, wrong field type),
- * invalid_voice, invalid_speed, invalid_format. Unknown fields are ignored: the protocol
+ * invalid_voice, invalid_speed, invalid_format (and bad_message for a `timestamps` that is not
+ * a boolean, the word-timing extension's switch). Unknown fields are ignored: the protocol
  * grows by optional fields, and an old host must not reject a newer client.
  */
 import { KOKORO_SPEED_RANGE } from '../../gateway/turn/turn.ts';
@@ -13,7 +14,7 @@ export type WsFormat = (typeof WS_FORMATS)[number];
 const MAX_TURN_ID_LENGTH = 128;
 
 export type ClientMessage =
-  | { type: 'config'; voice?: string; speed?: number; format?: WsFormat }
+  | { type: 'config'; voice?: string; speed?: number; format?: WsFormat; timestamps?: boolean }
   | { type: 'text'; text: string; turnId?: string }
   | { type: 'flush'; turnId?: string }
   | { type: 'speak'; text: string; turnId?: string; voice?: string; speed?: number }
@@ -51,6 +52,18 @@ export function checkFormat(value: unknown): WsFormat {
   return value as WsFormat;
 }
 
+function checkTimestamps(value: unknown): boolean {
+  if (typeof value !== 'boolean') throw new Reject('bad_message', 'timestamps must be true or false');
+  return value;
+}
+
+/** The query's spelling of the switch: 1/true on, 0/false off. */
+function queryTimestamps(value: unknown): boolean {
+  if (value === '1' || value === 'true') return true;
+  if (value === '0' || value === 'false') return false;
+  throw new Reject('bad_message', 'timestamps must be 1 or 0');
+}
+
 type Fields = Record<string, unknown>;
 
 function optional<T>(o: Fields, name: string, check: (v: unknown) => T): T | undefined {
@@ -79,7 +92,13 @@ function pingId(value: unknown): string | number {
 function parseObject(o: Fields): ClientMessage {
   switch (o.type) {
     case 'config':
-      return { type: 'config', voice: optional(o, 'voice', checkVoice), speed: optional(o, 'speed', checkSpeed), format: optional(o, 'format', checkFormat) };
+      return {
+        type: 'config',
+        voice: optional(o, 'voice', checkVoice),
+        speed: optional(o, 'speed', checkSpeed),
+        format: optional(o, 'format', checkFormat),
+        timestamps: optional(o, 'timestamps', checkTimestamps),
+      };
     case 'text':
       return { type: 'text', turnId: optional(o, 'turn_id', turnId), text: text(o) };
     case 'flush':
@@ -116,8 +135,8 @@ export function parseClientFrame(data: string): ClientMessage {
 }
 
 /** Session defaults from the upgrade's query string; each bad value is reported and the default kept. */
-export function parseQueryDefaults(query: Fields): { voice?: string; speed?: number; format?: WsFormat; rejects: Reject[] } {
-  const out: { voice?: string; speed?: number; format?: WsFormat; rejects: Reject[] } = { rejects: [] };
+export function parseQueryDefaults(query: Fields): { voice?: string; speed?: number; format?: WsFormat; timestamps?: boolean; rejects: Reject[] } {
+  const out: { voice?: string; speed?: number; format?: WsFormat; timestamps?: boolean; rejects: Reject[] } = { rejects: [] };
   const attempt = (fn: () => void) => {
     try {
       fn();
@@ -135,5 +154,6 @@ export function parseQueryDefaults(query: Fields): { voice?: string; speed?: num
     });
   }
   if (query.format !== undefined) attempt(() => (out.format = checkFormat(query.format)));
+  if (query.timestamps !== undefined) attempt(() => (out.timestamps = queryTimestamps(query.timestamps)));
   return out;
 }

@@ -48,7 +48,7 @@ export function registerWsRoute(app: FastifyInstance, ctx: GatewayContext): void
       const id = randomUUID();
       const log = request.log.child({ sessionId: id });
       const query = parseQueryDefaults((request.query ?? {}) as Record<string, unknown>);
-      const settings: Settings = { voice: query.voice ?? DEFAULT_VOICE, speed: query.speed ?? 1, format: query.format ?? 'pcm_s16le' };
+      const settings: Settings = { voice: query.voice ?? DEFAULT_VOICE, speed: query.speed ?? 1, format: query.format ?? 'pcm_s16le', timestamps: query.timestamps ?? false };
       const session = new WsSession(id, socket, ctx, settings, log);
       session.start(query.rejects);
       ctx.admission.adopt(session.socket, 'v1', release);

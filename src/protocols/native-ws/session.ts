@@ -15,12 +15,16 @@ import { MAX_OPEN_TURNS, SocketSession, type CloseNotice, type ParsedFrame, type
 import { TurnQueue } from '../../gateway/turn/turn-queue.ts';
 import type { Overrides, Turn, TurnAudio, TurnChunkFailed, TurnDone, TurnEvents } from '../../gateway/turn/turn.ts';
 import { errorFrame } from './frames.ts';
+import { timingFields } from './word-fields.ts';
 import { parseClientFrame, Reject, type ClientMessage, type WsFormat } from './messages.ts';
+import { streamedMarkupProblem } from '../../pronunciation/check-markup.ts';
 
 export interface Settings {
   voice: string;
   speed: number;
   format: WsFormat;
+  /** The word-timing extension (ws-v1.md): offset_ms and words in every tts_meta. */
+  timestamps: boolean;
 }
 
 function pcmPayload(pcm: Float32Array, format: WsFormat): Buffer {
@@ -48,7 +52,8 @@ export class WsSession implements SocketProtocol, TurnEvents<WsFormat> {
   start(rejects: readonly Reject[]): void {
     this.socket.wire();
     const { voice, speed, format } = this.#settings;
-    this.socket.sendJson({ type: 'ready', session_id: this.socket.id, sample_rate: OUTPUT_SAMPLE_RATE, format, voice, speed, protocol: 1 });
+    const timestamps = this.#ctx.pool.timesWords === true;
+    this.socket.sendJson({ type: 'ready', session_id: this.socket.id, sample_rate: OUTPUT_SAMPLE_RATE, format, voice, speed, protocol: 1, timestamps });
     for (const r of rejects) this.#error(r.code, `query parameter: ${r.message}`);
     this.#log.info({ voice, speed, format, rejectedQuery: rejects.map((r) => r.code) }, 'ws session opened');
   }
@@ -101,6 +106,7 @@ export class WsSession implements SocketProtocol, TurnEvents<WsFormat> {
       format: a.render,
       synth_ms: Math.round(a.synthMs),
       queue_ms: Math.round(a.queueMs),
+      ...(this.#settings.timestamps ? timingFields(a, OUTPUT_SAMPLE_RATE) : {}),
     };
     this.socket.sendJson(meta);
     this.socket.sendBinary([pcmPayload(a.pcm, a.render)]);
@@ -120,7 +126,8 @@ export class WsSession implements SocketProtocol, TurnEvents<WsFormat> {
   #handle(msg: ClientMessage): void {
     switch (msg.type) {
       case 'config':
-        this.#log.debug({ voice: msg.voice, speed: msg.speed, format: msg.format }, 'ws config received');
+        this.#log.debug({ voice: msg.voice, speed: msg.speed, format: msg.format, timestamps: msg.timestamps }, 'ws config received');
+        if (msg.timestamps !== undefined) this.#settings.timestamps = msg.timestamps;
         if (msg.voice !== undefined) this.#settings.voice = msg.voice;
         if (msg.speed !== undefined) this.#settings.speed = msg.speed;
         if (msg.format !== undefined) this.#settings.format = msg.format;
@@ -161,6 +168,11 @@ export class WsSession implements SocketProtocol, TurnEvents<WsFormat> {
     const limit = this.#ctx.config.maxTurnChars;
     if ((turn?.chars ?? 0) + text.length > limit) {
       this.#error('text_too_long', `a turn holds at most ${limit} characters`, turnId ?? turn?.id);
+      return;
+    }
+    const badTag = streamedMarkupProblem(text);
+    if (badTag !== null) {
+      this.#error('invalid_markup', `${badTag}; this text was dropped`, turnId ?? turn?.id);
       return;
     }
     if (text.length > 0 && this.#ctx.pool.health().queueDepth >= this.#ctx.config.maxQueue) {

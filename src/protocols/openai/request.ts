@@ -11,6 +11,8 @@ import { assertEncodable, SPEECH_FORMATS, type SpeechFormat } from './encoders/i
 import { ApiError } from '../../gateway/http-errors.ts';
 import { SPEECH_MODELS } from '../../gateway/voices-route.ts';
 import { KOKORO_SPEED_RANGE } from '../../gateway/turn/turn.ts';
+import { INPUT_TYPES, InputError, speechRuns, type InputType } from '../../pronunciation/speech-input.ts';
+import type { SsmlRun } from '../../pronunciation/ssml.ts';
 
 export const OPENAI_SPEED_RANGE = [0.25, 4] as const;
 
@@ -24,6 +26,10 @@ export interface SpeechParams {
   speed: number;
   requestedSpeed: number;
   streamFormat: 'audio' | 'sse';
+  /** Word timing events in the SSE stream (a host extension; needs `stream_format: "sse"`). */
+  timestamps: boolean;
+  /** The input as the turn takes it: inline-markup text in runs of one rate (SSML prosody), src/pronunciation/. */
+  runs: SsmlRun[];
 }
 
 function field(body: Record<string, unknown>, name: string): unknown {
@@ -71,5 +77,24 @@ export function parseSpeechRequest(body: unknown, maxInputChars: number): Speech
     throw new ApiError('invalid_request', 'stream_format must be "audio" or "sse"', 'stream_format');
   }
 
-  return { model, input, voice, format, speed, requestedSpeed: rawSpeed, streamFormat };
+  const timestamps = field(b, 'return_timestamps') ?? false;
+  if (typeof timestamps !== 'boolean') throw new ApiError('invalid_request', 'return_timestamps must be a boolean', 'return_timestamps');
+  if (timestamps && streamFormat !== 'sse') {
+    throw new ApiError('invalid_request', 'return_timestamps needs stream_format "sse" (or POST /dev/captioned_speech)', 'return_timestamps');
+  }
+
+  const inputType = field(b, 'input_type') ?? 'text';
+  if (typeof inputType !== 'string' || !(INPUT_TYPES as readonly string[]).includes(inputType)) {
+    throw new ApiError('invalid_request', `input_type must be one of ${INPUT_TYPES.join(', ')}`, 'input_type');
+  }
+  let runs: SsmlRun[];
+  try {
+    runs = speechRuns(input, inputType as InputType);
+  } catch (err) {
+    if (err instanceof InputError) throw new ApiError(err.code, err.message, 'input');
+    throw err;
+  }
+  if (runs.length === 0) throw new ApiError('empty_text', 'input has nothing to speak', 'input');
+
+  return { model, input, voice, format, speed, requestedSpeed: rawSpeed, streamFormat, timestamps, runs };
 }

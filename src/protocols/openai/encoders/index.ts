@@ -3,13 +3,16 @@
  * encoder on npm, so it is refused with `invalid_format` rather than faked.
  */
 import { ApiError } from '../../../gateway/http-errors.ts';
-import { createFlacEncoder } from './flac.ts';
-import { createMp3Encoder } from './mp3.ts';
-import { createOpusEncoder } from './opus.ts';
-import { createPcmEncoder, createWavEncoder } from './pcm.ts';
-import { SPEECH_FORMATS, type AudioEncoder, type SpeechFormat } from './types.ts';
+import { createFlacEncoder } from '../../../gateway/encoders/flac.ts';
+import { createMp3Encoder } from '../../../gateway/encoders/mp3.ts';
+import { createOpusEncoder } from '../../../gateway/encoders/opus.ts';
+import { createPcmEncoder, createWavEncoder } from '../../../gateway/encoders/pcm.ts';
+import type { AudioEncoder } from '../../../gateway/encoders/types.ts';
 
-export { SPEECH_FORMATS, type AudioEncoder, type SpeechFormat } from './types.ts';
+export type { AudioEncoder } from '../../../gateway/encoders/types.ts';
+
+export const SPEECH_FORMATS = ['mp3', 'opus', 'aac', 'flac', 'wav', 'pcm'] as const;
+export type SpeechFormat = (typeof SPEECH_FORMATS)[number];
 
 export const AAC_UNSUPPORTED =
   'response_format "aac" is not supported by this host: there is no maintained pure-JS/wasm AAC encoder; use mp3, opus, flac, wav or pcm';

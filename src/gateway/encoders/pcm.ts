@@ -1,5 +1,5 @@
 /** Raw 16-bit little-endian mono PCM at 24 kHz (OpenAI's `pcm`) and a streaming WAV of the same. */
-import { floatToS16le, wavHeader } from '../../../common/audio.ts';
+import { floatToS16le, wavHeader } from '../../common/audio.ts';
 import type { AudioEncoder } from './types.ts';
 
 export function createPcmEncoder(): AudioEncoder {

@@ -1,47 +1,67 @@
 /**
- * One POST /v1/audio/speech response, streamed: the input is one turn (src/gateway/turn/),
- * alone and so its own head, and this renders the turn's events as the response: each
- * chunk encoded and written as soon as it is delivered, raw or as SSE events. Headers
- * wait for the first audio, so a request whose every chunk fails still gets a proper error
- * status and body.
+ * One HTTP speech response (OpenAI speech, captioned speech, Deepgram REST): the input is one
+ * turn (src/gateway/turn/), alone and so its own head, and this renders the turn's events as
+ * the response: each chunk encoded and written as soon as it is delivered, in the bytes its
+ * framing (framing.ts) makes of it. Headers wait for the first audio (for a whole-document
+ * framing, for the end), so a request whose every chunk fails, or that the framing refuses,
+ * still gets a proper error status and body.
  *
  * Backpressure: when the response body buffer is full, the turn stops dispatching until
  * the client reads. A client that goes away cancels the turn and its queued work.
  */
 import { Readable } from 'node:stream';
 import type { FastifyBaseLogger } from 'fastify';
-import { isRetryable } from '../../errors.ts';
-import type { GatewayContext } from '../../gateway/context.ts';
-import type { Drainable } from '../../gateway/lifecycle.ts';
-import { Turn, type TurnAudio, type TurnChunkFailed, type TurnDone, type TurnEvents } from '../../gateway/turn/turn.ts';
-import type { AudioEncoder } from './encoders/index.ts';
-import type { SpeechParams } from './request.ts';
+import { isRetryable, isTtsError, type TtsError } from '../../errors.ts';
+import type { GatewayContext } from '../context.ts';
+import type { Drainable } from '../lifecycle.ts';
+import { KOKORO_SPEED_RANGE, Turn, type TurnAudio, type TurnChunkFailed, type TurnDone, type TurnEvents } from '../turn/turn.ts';
+import type { AudioEncoder } from '../encoders/types.ts';
+import type { SpeechFraming, Body } from './framing.ts';
+
+/** What a speech stream needs of its request, whatever protocol parsed it. */
+export interface SpeechInput {
+  input: string;
+  voice: string;
+  speed: number;
+  /** The metrics label: the requested format. */
+  format: string;
+  /** The input in runs of one rate (SSML prosody, src/pronunciation/); absent: `input` at rate 1. */
+  runs?: readonly { text: string; rate: number }[];
+}
 
 const BODY_HIGH_WATER = 256 * 1024;
 
-export type FirstOutcome = { kind: 'audio' } | { kind: 'failed'; transient: boolean; failures: number } | { kind: 'aborted' };
+export type FirstOutcome =
+  | { kind: 'audio' }
+  | { kind: 'failed'; transient: boolean; failures: number }
+  | { kind: 'refused'; error: TtsError }
+  | { kind: 'aborted' };
 
 export class SpeechStream implements Drainable, TurnEvents<undefined> {
   readonly body: Readable;
-  /** Resolves with the first thing that decides the response: audio, total failure, or abort. */
+  /** Resolves with the first thing that decides the response: audio, total failure, a refusal by the framing, or abort. */
   readonly first: Promise<FirstOutcome>;
   readonly #ctx: GatewayContext;
-  readonly #params: SpeechParams;
+  readonly #params: SpeechInput;
+  readonly #framing: SpeechFraming;
   readonly #owner: string;
   readonly #log: FastifyBaseLogger;
   readonly #encoder: AudioEncoder;
   readonly #turn: Turn;
   #resolveFirst!: (outcome: FirstOutcome) => void;
   #audio = false;
+  /** Something was pushed to the body: the status is decided. */
+  #sent = false;
   /** Every failure so far was retryable (a full queue, a stopping host): 503, not 500. */
   #onlyRetryable = true;
   #paused = false;
   #ended = false;
   #responseClosed = false;
 
-  constructor(ctx: GatewayContext, params: SpeechParams, owner: string, encoder: AudioEncoder, log: FastifyBaseLogger) {
+  constructor(ctx: GatewayContext, params: SpeechInput, owner: string, encoder: AudioEncoder, framing: SpeechFraming, log: FastifyBaseLogger) {
     this.#ctx = ctx;
     this.#params = params;
+    this.#framing = framing;
     this.#owner = owner;
     this.#encoder = encoder;
     this.#log = log;
@@ -55,7 +75,13 @@ export class SpeechStream implements Drainable, TurnEvents<undefined> {
   start(): void {
     const { input, voice, format, speed } = this.#params;
     this.#log.info({ chars: input.length, voice, format, speed }, 'speech started');
-    this.#turn.append(input, undefined);
+    // Runs of one SSML prosody rate each end in a newline: the chunker cuts there, so each chunk has one speed.
+    const runs = this.#params.runs ?? [{ text: this.#params.input, rate: 1 }];
+    const cut = runs.length > 1;
+    for (const run of runs) {
+      const runSpeed = Math.min(KOKORO_SPEED_RANGE[1], Math.max(KOKORO_SPEED_RANGE[0], speed * run.rate));
+      this.#turn.append(cut ? `${run.text}\n` : run.text, undefined, run.rate === 1 ? undefined : { speed: runSpeed });
+    }
     this.#turn.flush(undefined);
   }
 
@@ -97,16 +123,22 @@ export class SpeechStream implements Drainable, TurnEvents<undefined> {
   audio(_turn: Turn, a: TurnAudio<undefined>): void {
     if (this.#ended) return;
     this.#audio = true;
-    this.#write(this.#encoder.encode(a.pcm));
-    this.#resolveFirst({ kind: 'audio' });
+    let out: Body;
+    try {
+      out = this.#framing.chunk(this.#encoder.encode(a.pcm), a);
+    } catch (err) {
+      if (!isTtsError(err) || this.#sent) throw err;
+      this.#refuse(err);
+      return;
+    }
+    this.#write(out);
+    if (!this.#framing.whole) this.#resolveFirst({ kind: 'audio' });
   }
 
   chunkFailed(_turn: Turn, f: TurnChunkFailed): void {
     if (this.#ended) return;
     if (!isRetryable(f.cause)) this.#onlyRetryable = false;
-    if (this.#params.streamFormat === 'sse') {
-      this.#event({ type: 'error', error: { message: f.message, type: 'server_error', param: null, code: f.code, index: f.index } });
-    }
+    this.#write(this.#framing.failed(f));
   }
 
   done(_turn: Turn, d: TurnDone): void {
@@ -119,12 +151,9 @@ export class SpeechStream implements Drainable, TurnEvents<undefined> {
       this.#resolveFirst({ kind: 'failed', transient: d.failed > 0 && this.#onlyRetryable, failures: d.failed });
       return;
     }
-    this.#write(this.#encoder.finish());
-    if (this.#params.streamFormat === 'sse') {
-      // Token counts are not measured by this host; the fields exist for OpenAI clients.
-      this.#event({ type: 'speech.audio.done', usage: { input_tokens: 0, output_tokens: 0, total_tokens: 0 } });
-    }
+    this.#write(this.#framing.end(this.#encoder.finish()));
     this.body.push(null);
+    this.#resolveFirst({ kind: 'audio' });
     this.#ctx.metrics.httpSpeech.inc({ format: this.#params.format, outcome: d.failed > 0 ? 'partial' : 'ok' });
     this.#log.info({ chunks: d.chunks, failed: d.failed, audioMs: d.audioMs, firstAudioMs: d.firstAudioMs }, 'speech finished');
   }
@@ -133,17 +162,24 @@ export class SpeechStream implements Drainable, TurnEvents<undefined> {
     this.abort('internal');
   }
 
-  #write(bytes: Buffer): void {
-    if (bytes.length === 0) return;
-    const more = this.#params.streamFormat === 'sse' ? this.#event({ type: 'speech.audio.delta', audio: bytes.toString('base64') }) : this.body.push(bytes);
-    if (!more && !this.#paused) {
+  /** The framing cannot render this request (e.g. timestamps on a host that cannot time): nothing was sent, so it is an error reply. */
+  #refuse(error: TtsError): void {
+    this.#ended = true;
+    this.#turn.cancel();
+    this.#ctx.pool.cancelOwner(this.#owner);
+    this.#encoder.close();
+    this.body.destroy();
+    this.#ctx.metrics.httpSpeech.inc({ format: this.#params.format, outcome: 'refused' });
+    this.#resolveFirst({ kind: 'refused', error });
+  }
+
+  #write(out: Body): void {
+    if (out === null || out.length === 0) return;
+    this.#sent = true;
+    if (!this.body.push(out) && !this.#paused) {
       this.#paused = true;
       this.#turn.pauseDispatch();
     }
-  }
-
-  #event(data: object): boolean {
-    return this.body.push(`data: ${JSON.stringify(data)}\n\n`);
   }
 
   #resume(): void {

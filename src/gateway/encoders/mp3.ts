@@ -1,4 +1,4 @@
-/** MP3 (MPEG-2 layer III at 24 kHz, mono, CBR) with lamejs, frame by frame. */
+/** MP3 (MPEG-2 layer III, mono, CBR; 64 kbps unless told) with lamejs, frame by frame. */
 import { Mp3Encoder } from '@breezystack/lamejs';
 import { toInt16, type AudioEncoder } from './types.ts';
 
@@ -8,8 +8,8 @@ function bytes(out: Int8Array | Uint8Array): Buffer {
   return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
 }
 
-export function createMp3Encoder(sampleRate: number): AudioEncoder {
-  let encoder: Mp3Encoder | null = new Mp3Encoder(1, sampleRate, KBPS);
+export function createMp3Encoder(sampleRate: number, kbps: number = KBPS): AudioEncoder {
+  let encoder: Mp3Encoder | null = new Mp3Encoder(1, sampleRate, kbps);
   return {
     contentType: 'audio/mpeg',
     encode(pcm) {

@@ -38,9 +38,10 @@ function opusTags(): Buffer {
   return tags;
 }
 
-export function createOpusEncoder(sampleRate: 8000 | 12000 | 16000 | 24000 | 48000): AudioEncoder {
+export function createOpusEncoder(sampleRate: 8000 | 12000 | 16000 | 24000 | 48000, bitrate: number = BITRATE): AudioEncoder {
   let opus: OpusScript | null = new OpusScript(sampleRate, 1, OpusScript.Application.AUDIO);
-  opus.setBitrate(BITRATE);
+  // libopus takes at most 512 kbps; asking for more (Deepgram allows 650 kbps) gets its maximum.
+  opus.setBitrate(Math.min(bitrate, 512_000));
   const frame = (sampleRate * FRAME_MS) / 1000;
   const per48k = 48000 / sampleRate;
   const ogg = new OggWriter(randomInt(0, 2 ** 32));

@@ -3,9 +3,6 @@
  * chunk by chunk, so the first bytes can leave before the whole text is synthesized.
  */
 
-export const SPEECH_FORMATS = ['mp3', 'opus', 'aac', 'flac', 'wav', 'pcm'] as const;
-export type SpeechFormat = (typeof SPEECH_FORMATS)[number];
-
 export interface AudioEncoder {
   /** The Content-Type of the stream. */
   readonly contentType: string;
