@@ -126,7 +126,7 @@ export default async function synthesize(req: SynthRequest): Promise<SynthResult
   if (req.phonemes === undefined && (text === undefined || text.trim() === '')) return fail('empty_text', 'the text is empty');
 
   try {
-    const input = req.phonemes !== undefined ? { phonemes: req.phonemes } : { text: text! };
+    const input = req.phonemes !== undefined ? { phonemes: req.phonemes } : { text: text!, words: req.words === true };
     if (corrupt) await mainSession!.run(new BigInt64Array([0n, 999_999n, 0n]), new Float32Array(256), 1);
     const out = await speak(synthesizer, input, voice.components, req.speed);
     const result: SynthResult = {
