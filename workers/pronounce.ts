@@ -54,7 +54,7 @@ export async function pronounce(text: string, voice: string): Promise<Run[]> {
 }
 
 /** What the worker synthesizes for a request: markup applied, pauses inserted. */
-export async function speak(synth: KokoroSynthesizer, input: { text?: string; phonemes?: string }, components: readonly VoiceComponent[], speed: number): Promise<Spoken> {
+export async function speak(synth: KokoroSynthesizer, input: { text?: string; phonemes?: string; words?: boolean }, components: readonly VoiceComponent[], speed: number): Promise<Spoken> {
   const noEdges = { lead: false, trail: false };
   const voice = components[0]?.id ?? '';
   if (input.phonemes !== undefined) return { ...(await synth.synthesize(input, components, speed)), pausedEdges: noEdges };
@@ -63,7 +63,7 @@ export async function speak(synth: KokoroSynthesizer, input: { text?: string; ph
   if (!hasMarkup(text)) {
     // The text goes along with its phonemes so the words can be located and timed (word-align.ts).
     const phonemes = await textPhonemes(text, voice);
-    const out = await synth.synthesize({ text, phonemes }, components, speed);
+    const out = await synth.synthesize({ text, phonemes, words: input.words === true }, components, speed);
     return { ...out, phonemizeMs: out.phonemizeMs + performance.now() - t0, pausedEdges: noEdges };
   }
   const runs = await pronounce(text, voice);

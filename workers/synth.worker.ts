@@ -100,7 +100,7 @@ export async function runTask(req: SynthRequest): Promise<SynthResult> {
   if (req.phonemes === undefined && (text === undefined || text.trim() === '')) return fail('empty_text', 'the text is empty');
 
   try {
-    const input = req.phonemes !== undefined ? { phonemes: req.phonemes } : { text: text! };
+    const input = req.phonemes !== undefined ? { phonemes: req.phonemes } : { text: text!, words: req.words === true };
     const out = await speak(synthesizer, input, voice.components, req.speed);
     const result: SynthResult = {
       ok: true,

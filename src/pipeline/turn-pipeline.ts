@@ -280,7 +280,7 @@ export class TurnPipeline extends EventEmitter {
     }
     // Nothing before it is still to play: the listener waits on this one.
     const urgent = index === this.#next;
-    const req = { text, voice: chunk.voice ?? this.#voice, speed: chunk.speed ?? this.#speed, owner: this.#opts.owner, signal: controller.signal, urgent };
+    const req = { text, voice: chunk.voice ?? this.#voice, speed: chunk.speed ?? this.#speed, owner: this.#opts.owner, signal: controller.signal, urgent, ...(this.#opts.timeWords === true ? { words: true } : {}) };
     let result: Promise<SynthesizedAudio>;
     try {
       result = this.#opts.synth.synthesize(req);

@@ -45,6 +45,8 @@ export interface TurnPipelineOptions {
   owner: string;
   voice: string;
   speed: number;
+  /** Ask the synthesizer for word times (SynthesizeRequest.words). */
+  timeWords?: boolean;
   /** Chunks of this turn dispatched and not yet delivered or failed. */
   maxInFlight: number;
   /** finish()'s safety timeout for the impossible case. */

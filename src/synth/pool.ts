@@ -233,7 +233,7 @@ export class SynthPool extends EventEmitter implements SynthPoolHandle {
     job.attempt = attempt;
     this.#running.set(attempt.taskId, job);
     this.#metrics.queueWait.observe(job.queueMs / 1000);
-    const task: SynthRequest = { taskId: attempt.taskId, text: job.req.text, voice: job.req.voice, speed: job.req.speed };
+    const task: SynthRequest = { taskId: attempt.taskId, text: job.req.text, voice: job.req.voice, speed: job.req.speed, ...(job.req.words === true ? { words: true } : {}) };
     this.#threads.run(task, attempt.controller.signal).then(
       (result: SynthResult) => this.#onResult(job, attempt, result),
       (err: unknown) => this.#onFailure(job, attempt, err),

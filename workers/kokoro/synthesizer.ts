@@ -66,7 +66,7 @@ export class KokoroSynthesizer {
   }
 
   /** `components` come from parseVoice(): validated catalogue voices with normalised weights. */
-  async synthesize(input: { text?: string; phonemes?: string }, components: readonly VoiceComponent[], speed: number): Promise<Synthesized> {
+  async synthesize(input: { text?: string; phonemes?: string; words?: boolean }, components: readonly VoiceComponent[], speed: number): Promise<Synthesized> {
     const first = components[0];
     if (first === undefined) throw new Error('no voice');
     const t0 = performance.now();
@@ -81,9 +81,10 @@ export class KokoroSynthesizer {
         ids.length,
       );
     }
-    // Words are located only in a chunk that will be spoken and timed, and only in the text its
-    // phonemes were read from: phonemes a caller wrote have no words to time.
-    const g2pWords: readonly G2pWord[] = timed && input.text !== undefined ? await locateWords(input.text, phonemes, first.id) : [];
+    // Words are located only when asked, in a chunk that will be spoken and timed, and only in the
+    // text its phonemes were read from: phonemes a caller wrote have no words to time.
+    const wanted = timed && input.words === true;
+    const g2pWords: readonly G2pWord[] = wanted && input.text !== undefined ? await locateWords(input.text, phonemes, first.id) : [];
     const t1 = performance.now();
     const framed = frameIds(ids);
     let pcm: Float32Array;
@@ -97,7 +98,7 @@ export class KokoroSynthesizer {
       ({ audio: pcm, durations } = await this.#session.run(framed, await mixedStyle(components, ids.length), speed));
     }
     const timedWords =
-      timed && durations !== undefined
+      wanted && durations !== undefined
         ? wordTimes({ text: input.text ?? '', phonemes, words: g2pWords, durations, samples: pcm.length, sampleRate: SAMPLE_RATE })
         : undefined;
     const words = timedWords === undefined ? undefined : endAtLastSound(timedWords, pcm, SAMPLE_RATE);

@@ -27,6 +27,8 @@ export interface SpeechInput {
   format: string;
   /** The input in runs of one rate (SSML prosody, src/pronunciation/); absent: `input` at rate 1. */
   runs?: readonly { text: string; rate: number }[];
+  /** Word times were asked for (SSE `return_timestamps`, captioned speech). */
+  timestamps?: boolean;
 }
 
 const BODY_HIGH_WATER = 256 * 1024;
@@ -67,7 +69,7 @@ export class SpeechStream implements Drainable, TurnEvents<undefined> {
     this.#log = log;
     this.first = new Promise((resolve) => (this.#resolveFirst = resolve));
     this.body = new Readable({ highWaterMark: BODY_HIGH_WATER, read: () => this.#resume() });
-    this.#turn = new Turn(owner, ctx, owner, { voice: params.voice, speed: params.speed }, this, log);
+    this.#turn = new Turn(owner, ctx, owner, { voice: params.voice, speed: params.speed, timestamps: params.timestamps === true }, this, log);
     this.#turn.becomeHead();
   }
 

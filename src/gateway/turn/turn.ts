@@ -69,6 +69,7 @@ export class Turn<R = undefined> {
       owner,
       voice: voice.voice,
       speed: voice.speed,
+      timeWords: voice.timestamps === true,
       maxInFlight: ctx.config.maxInFlightPerTurn,
       drainSafetyMs: ctx.config.drainSafetyMs,
       metrics: ctx.metrics,
