@@ -11,7 +11,7 @@
  * The crash goes first: the stall leaves a thread burning a core for 20 s (a zombie
  * that terminate() cannot stop), which would distort anything measured after it.
  */
-import type { LogLine } from './lib/child.ts';
+import type { LogLine } from '../harness/child.ts';
 import { Host, type HostTarget } from './lib/host.ts';
 import { Prober, type ProbeSummary } from './lib/http-client.ts';
 import { progress } from './lib/progress.ts';

@@ -4,7 +4,7 @@
  * 100 ms. Figures: its throughput and how long liveness probes wait.
  */
 import { fileURLToPath } from 'node:url';
-import { Child, freePort, waitHttpOk } from './lib/child.ts';
+import { Child, freePort, waitHttpOk } from '../harness/child.ts';
 import { Prober, type ProbeSummary } from './lib/http-client.ts';
 import { runLoad, type LoadResult } from './lib/load.ts';
 import { progress } from './lib/progress.ts';

@@ -13,7 +13,7 @@ import { defaultPlan } from '../src/synth/cpu-budget.ts';
 import { runFaults } from './faults.ts';
 import { calibrateTurnMs, measureLlmStream, runHostLevels, sizeLevel, warmUp, type LevelResult } from './host.ts';
 import { PARTS, USAGE, UsageError, parseArgs, type BenchArgs, type Part } from './lib/args.ts';
-import { killAllChildren } from './lib/child.ts';
+import { killAllChildren } from '../harness/child.ts';
 import { CpuWatch } from './lib/cpu-watch.ts';
 import { Host, type HostTarget } from './lib/host.ts';
 import { machineFacts, modelFacts, runtimeFacts } from './lib/machine.ts';

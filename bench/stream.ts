@@ -20,7 +20,7 @@ import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { measureLlmStream, warmUp } from './host.ts';
-import { killAllChildren } from './lib/child.ts';
+import { killAllChildren } from '../harness/child.ts';
 import { Host } from './lib/host.ts';
 import { progressToStderr } from './lib/progress.ts';
 import { table } from './lib/table.ts';

@@ -1,6 +1,6 @@
 /**
- * The import boundaries of docs/architecture.md, checked: every relative import of
- * src/**\/*.ts and workers/**\/*.ts is resolved to a project path and held against the rules
+ * The import boundaries of docs/architecture.md, checked: every relative import of the
+ * project's TypeScript (src/, workers/, harness/, test/, bench/, scripts/) is resolved to a project path and held against the rules
  * below. `node --import tsx scripts/import-boundaries.ts` prints each violation and exits 1;
  * test/unit/import-boundaries.test.ts runs the same check in `npm test`.
  *
@@ -22,6 +22,10 @@ const under = (path: string, dir: string) => path.startsWith(`${dir}/`);
 const protocolOf = (path: string) => (under(path, 'src/protocols') ? path.split('/')[2] : undefined);
 /** What the gateway and the protocols may know of the synth layer: its public types. */
 const SYNTH_PUBLIC = new Set(['src/synth/pool-types.ts', 'src/synth/types.ts']);
+/** The folders that run the product from outside; the product never imports them. */
+const TOOLING = ['harness', 'test', 'bench', 'scripts'];
+/** The folders whose imports are checked. */
+const CHECKED = ['src', 'workers', ...TOOLING];
 
 export const RULES: readonly Rule[] = [
   {
@@ -43,6 +47,18 @@ export const RULES: readonly Rule[] = [
   {
     name: 'src/shared/ crosses the thread line: it imports nothing of the main thread',
     forbids: (from, to) => under(from, 'src/shared') && !under(to, 'src/shared') && to !== 'src/runtime/types.ts',
+  },
+  {
+    name: 'the product (src/, workers/) imports nothing of the harness, the tests, the bench or the scripts',
+    forbids: (from, to) => (under(from, 'src') || under(from, 'workers')) && TOOLING.some((dir) => under(to, dir)),
+  },
+  {
+    name: 'harness/ is what test/, bench/ and scripts/ share: it imports none of them',
+    forbids: (from, to) => under(from, 'harness') && ['test', 'bench', 'scripts'].some((dir) => under(to, dir)),
+  },
+  {
+    name: 'bench/ and scripts/ do not import test/ (what they share with it lives in harness/)',
+    forbids: (from, to) => (under(from, 'bench') || under(from, 'scripts')) && under(to, 'test'),
   },
   {
     name: 'the synth layer and the pipeline know no gateway or protocol',
@@ -74,10 +90,10 @@ export function violations(files: ReadonlyMap<string, string>, rules: readonly R
   return out;
 }
 
-/** src/**\/*.ts and workers/**\/*.ts of the project at `root`, by project path. */
+/** The .ts files of the CHECKED folders of the project at `root`, by project path. */
 export function projectSources(root: string): Map<string, string> {
   const files = new Map<string, string>();
-  for (const dir of ['src', 'workers']) {
+  for (const dir of CHECKED) {
     for (const f of readdirSync(join(root, dir), { recursive: true }) as string[]) {
       if (!f.endsWith('.ts')) continue;
       files.set(`${dir}/${f.split(sep).join('/')}`, readFileSync(join(root, dir, f), 'utf8'));

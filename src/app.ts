@@ -37,12 +37,17 @@ import { registerCaptionedSpeechRoute } from './protocols/openai/captioned-route
 import { registerSpeechRoute } from './protocols/openai/route.ts';
 // Deepgram's REST Speak is HTTP synthesis: it is registered with the OpenAI routes, under pressure.
 import { registerDeepgramRestRoute } from './protocols/deepgram/rest-route.ts';
+import { registerPhonemeRoutes } from './protocols/openai/phoneme-routes.ts';
+import { Lexicon } from './pronunciation/lexicon.ts';
+import { withLexicon } from './pronunciation/lexicon-synth.ts';
+import { Phonemizer } from './pronunciation/phonemizer.ts';
 import type { SynthPoolHandle } from './synth/pool-types.ts';
 import { SynthPool } from './synth/pool.ts';
 
 export interface AppDeps {
   pool?: SynthPoolHandle;
   metrics?: Metrics;
+  lexicon?: Lexicon;
 }
 
 declare module 'fastify' {
@@ -67,11 +72,16 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
 
   const metrics = deps.metrics ?? createMetrics(new Registry());
   const pool = deps.pool ?? new SynthPool(config, metrics, app.log.child({ component: 'pool' }));
-  const { synth, routerState } = synthesizerFor(config, pool, app.log);
+  const lexicon = deps.lexicon ?? (config.lexiconPath !== undefined ? new Lexicon(config.lexiconPath) : undefined);
+  const routed = synthesizerFor(config, pool, app.log);
+  const { routerState } = routed;
+  // The lexicon rewrites each chunk on its way to synthesis, whichever protocol sent it.
+  const synth = lexicon !== undefined ? withLexicon(routed.synth, lexicon) : routed.synth;
+  const phonemizer = new Phonemizer();
   const lifecycle = new Lifecycle();
   const eventLoop = new EventLoopMonitor(metrics.registry);
   const admission = new WsAdmission(config, lifecycle, metrics);
-  const ctx: GatewayContext = { config, pool, synth, metrics, lifecycle, admission, eventLoop, ...(routerState !== undefined ? { routerState } : {}) };
+  const ctx: GatewayContext = { config, pool, synth, metrics, lifecycle, admission, eventLoop, ...(routerState !== undefined ? { routerState } : {}), ...(lexicon !== undefined ? { lexicon } : {}) };
   app.decorate('gateway', ctx);
   logRouterPlan(config, app.log);
 
@@ -129,10 +139,12 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     registerSpeechRoute(scoped, ctx);
     registerCaptionedSpeechRoute(scoped, ctx);
     registerDeepgramRestRoute(scoped, ctx);
+    registerPhonemeRoutes(scoped, ctx, phonemizer);
   });
 
   app.addHook('onClose', async () => {
     eventLoop.close();
+    await phonemizer.close();
     await pool.close();
   });
   return app;

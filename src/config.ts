@@ -106,6 +106,8 @@ const SPEC = {
   gapClauseMs: { env: 'KOKORO_GAP_CLAUSE_MS', kind: 'int', min: 0, max: 2000, default: 110 },
   gapWordMs: { env: 'KOKORO_GAP_WORD_MS', kind: 'int', min: 0, max: 2000, default: 40 },
   drainSafetyMs: { env: 'KOKORO_DRAIN_SAFETY_MS', kind: 'int', min: 1000, default: 300000 },
+  // pronunciation (src/pronunciation/lexicon.ts): word -> phonemes per language, reloaded on SIGHUP
+  lexiconPath: { env: 'KOKORO_LEXICON', kind: 'string' },
   // router
   fallbackUrl: { env: 'KOKORO_FALLBACK_URL', kind: 'url' },
   fallbackApiKey: { env: 'KOKORO_FALLBACK_API_KEY', kind: 'string' },

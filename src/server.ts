@@ -28,9 +28,22 @@ function readConfig(): Config {
   }
 }
 
+/** A bad KOKORO_LEXICON is a configuration error: its code on stderr, exit 2. */
+async function buildOrExit(config: Config): ReturnType<typeof buildApp> {
+  try {
+    return await buildApp(config);
+  } catch (err) {
+    if (err instanceof TtsError && err.code === 'invalid_lexicon') {
+      process.stderr.write(`${err.code}: ${err.message}\n`);
+      process.exit(EXIT_CONFIG);
+    }
+    throw err;
+  }
+}
+
 async function main(): Promise<void> {
   const config = readConfig();
-  const app = await buildApp(config);
+  const app = await buildOrExit(config);
   const { pool } = app.gateway;
   const log = app.log;
 
@@ -67,7 +80,8 @@ async function main(): Promise<void> {
   // Crash signals are not shutdown requests: a SIGSEGV/SIGABRT must end the process with that
   // signal so the supervisor restarts it (and clients see 1006), never drain it into exit 0.
   const crashSignals = ['SIGSEGV', 'SIGBUS', 'SIGFPE', 'SIGILL', 'SIGABRT', 'SIGTRAP'];
-  closeWithGrace({ delay: hardDeadlineMs, skip: crashSignals as never, logger: { error: onShutdownProblem }, onTimeout: () => exit(1) }, async ({ signal, err }) => {
+  // SIGHUP is no shutdown either: it reloads the lexicon (below), as daemons reload their configuration.
+  closeWithGrace({ delay: hardDeadlineMs, skip: [...crashSignals, 'SIGHUP'] as never, logger: { error: onShutdownProblem }, onTimeout: () => exit(1) }, async ({ signal, err }) => {
     if (err !== undefined) log.error({ err }, 'fatal error');
     await shutdown({ signal: signal ?? (err !== undefined ? 'error' : 'exit') });
     exit(stalled ? EXIT_STALL : err !== undefined ? 1 : 0);
@@ -80,6 +94,10 @@ async function main(): Promise<void> {
     setTimeout(() => exit(EXIT_STALL), hardDeadlineMs).unref();
     void shutdown({ reason: 'worker_stall' }).finally(() => exit(EXIT_STALL));
   });
+
+  // SIGHUP re-reads the lexicon (a bad file keeps the old one, with a warning).
+  const lexicon = app.gateway.lexicon;
+  process.on('SIGHUP', () => (lexicon === undefined ? log.info('SIGHUP: no KOKORO_LEXICON to reload') : lexicon.reload(log)));
 
   log.info(
     { plan: pool.health().plan, model: config.modelPath, fallback: config.fallbackUrl !== undefined, auth: config.apiKey !== undefined },

@@ -1,15 +1,15 @@
 // The playground: speak text over the native WebSocket (ws-v1) and play the chunks as they
 // arrive, stop (barge-in), download, and show what a voice agent cares about (first audible
 // audio, per-chunk synthesis and queue times, underruns, the word being spoken).
-//
-// The API key, when the host needs one, lives in this tab's sessionStorage and is sent as a
-// header (HTTP) or as the `bearer, <key>` subprotocol (WebSocket): never in a URL.
+// Its parts: host-api.js (the API key), status.js, download.js, voices.js, mix.js, and the
+// player worklet.
+import { api as hostApi, apiKey, saveKey } from './host-api.js';
+import { download } from './download.js';
 import { mixVoice } from './mix.js';
 import { fillVoiceSelect, previewText } from './voices.js';
+import { keepStatusFresh, refreshStatus } from './status.js';
 
 const $ = (id) => document.getElementById(id);
-const KEY_STORAGE = 'kokoro-api-key';
-const STATUS_EVERY_MS = 5000;
 
 const state = {
   config: null,
@@ -27,63 +27,13 @@ const state = {
   pendingMeta: null,
 };
 
-// ---- HTTP with the key -------------------------------------------------------------
-
-function apiKey() {
-  return sessionStorage.getItem(KEY_STORAGE) ?? '';
-}
-
-function authHeaders() {
-  const key = apiKey();
-  return key === '' ? {} : { authorization: `Bearer ${key}` };
-}
-
-async function api(path, init = {}) {
-  const res = await fetch(path, { ...init, headers: { ...authHeaders(), ...(init.headers ?? {}) } });
-  if (res.status === 401) {
-    askForKey('the host refused the key');
-    throw new Error('the host needs a valid API key');
-  }
-  return res;
-}
+/** fetch() with the key; a refused key opens the key form. */
+const api = (path, init) => hostApi(path, init, () => askForKey('the host refused the key'));
 
 function askForKey(why) {
   $('key-form').hidden = false;
   if (why !== undefined) showMessage(why);
   $('api-key').focus();
-}
-
-// ---- status line --------------------------------------------------------------------
-
-async function refreshStatus() {
-  try {
-    const res = await fetch('/readyz', { cache: 'no-store' });
-    const body = await res.json();
-    const pool = body.pool ?? {};
-    const parts = [
-      body.ready ? 'ready' : `not ready: ${body.reasons.join(', ')}`,
-      `workers ${pool.loaded_workers ?? 0}/${pool.plan?.workers ?? '?'}`,
-      `busy ${pool.busy_workers ?? 0}`,
-      `queue ${pool.queue_depth ?? 0}`,
-      `model ${body.model?.file ?? '?'}`,
-    ];
-    if (body.onnxruntime) parts.push(`onnxruntime ${body.onnxruntime.version}`);
-    $('status').textContent = parts.join(' · ');
-    $('status').classList.toggle('not-ready', !body.ready);
-    $('synthetic-banner').hidden = body.model?.synthetic !== true;
-  } catch {
-    $('status').textContent = 'the host does not answer';
-    $('status').classList.add('not-ready');
-  }
-}
-
-function keepStatusFresh() {
-  // No push channel for readiness exists: a slow refresh while the tab is visible.
-  const tick = async () => {
-    if (!document.hidden) await refreshStatus();
-    setTimeout(tick, STATUS_EVERY_MS);
-  };
-  void tick();
 }
 
 // ---- voices, mix, speed -------------------------------------------------------------
@@ -336,32 +286,6 @@ function showMessage(text) {
   $('message').textContent = text;
 }
 
-// ---- download ------------------------------------------------------------------------------
-
-async function download() {
-  showMessage('');
-  const voice = voiceInUse();
-  if (!voice.ok) return showMessage(voice.message);
-  const format = $('format').value;
-  const res = await api('/v1/audio/speech', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ model: 'kokoro', input: $('text').value, voice: voice.voice, response_format: format, speed: speed() }),
-  });
-  if (!res.ok) {
-    const body = await res.json().catch(() => ({}));
-    return showMessage(`download failed: ${body.error?.code ?? res.status}: ${body.error?.message ?? ''}`);
-  }
-  const blob = await res.blob();
-  const a = document.createElement('a');
-  a.href = URL.createObjectURL(blob);
-  a.download = `speech.${format}`;
-  a.click();
-  setTimeout(() => URL.revokeObjectURL(a.href), 60_000);
-  showMessage('');
-  $('turn-summary').textContent = `downloaded speech.${format} (${Math.round(blob.size / 1024)} KiB)`;
-}
-
 // ---- start ------------------------------------------------------------------------------------
 
 async function loadVoices() {
@@ -379,7 +303,7 @@ function wire() {
     const v = state.voices.find((x) => x.id === $('voice').value);
     return speak(previewText(v), { ok: true, voice: v.id });
   }));
-  $('download').addEventListener('click', guard(download));
+  $('download').addEventListener('click', guard(() => download({ voice: voiceInUse(), speed: speed(), api, showMessage })));
   $('voice').addEventListener('change', renderVoiceInUse);
   $('speed').addEventListener('input', () => ($('speed-value').textContent = `${speed().toFixed(2)}×`));
   $('mix-add').addEventListener('click', () => {
@@ -402,7 +326,7 @@ function wire() {
   });
   $('key-form').addEventListener('submit', (event) => {
     event.preventDefault();
-    sessionStorage.setItem(KEY_STORAGE, $('api-key').value);
+    saveKey($('api-key').value);
     $('key-form').hidden = true;
     state.socket = null;
     showMessage('');

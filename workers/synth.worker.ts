@@ -1,6 +1,8 @@
 /**
  * The Piscina worker: loads and warms the model once, then turns SynthRequests into
- * PCM. Expected failures return as data ({ ok: false, code }); only faults crash.
+ * PCM. Expected failures return as data ({ ok: false, code }); only faults crash. It carries
+ * no test hooks: with KOKORO_FAULT_INJECTION=1 the pool runs workers/synth.faults.worker.ts,
+ * which wraps this module.
  *
  * Life cycle, as the main thread sees it on the pool's 'message' event:
  *   module evaluated -> 'loaded' (model ready and warm; which onnxruntime) or 'load_failed' (reason)
@@ -13,12 +15,12 @@ import type { CalibrationRun, SynthRequest, SynthResult, WorkerEvent, WorkerInit
 import { claimSlot, enterNative, leaveNative } from '../src/shared/native-slots.ts';
 import { LANGUAGES } from '../src/shared/languages.ts';
 import { parseVoice } from '../src/shared/voices.ts';
-import { DEFAULT_STALL_MS, blockFor, busyLoopForever, exhaustHeap, extractFaults, throwAfterReturn, type Fault } from './faults.ts';
 import { openSession, type KokoroSession } from './kokoro/session.ts';
 import { KokoroSynthesizer, SynthesisRefused } from './kokoro/synthesizer.ts';
 import { SAMPLE_RATE } from './kokoro/tokenizer.ts';
 import { PROJECT_ROOT } from '../src/runtime/paths.ts';
 import { join } from 'node:path';
+import { silenceOf, speak } from './pronounce.ts';
 
 /**
  * Timed once per process for the host's cost model: a short and a medium sentence give the
@@ -26,18 +28,15 @@ import { join } from 'node:path';
  */
 const CALIBRATION_TEXTS = ['Hello there.', 'It was a bright cold day in April, and the clocks were striking thirteen.'];
 
-/** The stall model's Loop runs about this many units per millisecond (models/README.md). */
-const STALL_UNITS_PER_MS = 1;
-
 const init = workerData as WorkerInit;
 const post = (event: WorkerEvent) => parentPort?.postMessage(event);
 const slots = init.nativeSlots === undefined ? null : new Int32Array(init.nativeSlots);
 const slot = slots === null ? -1 : claimSlot(slots);
-const guard = slots === null ? undefined : { enter: () => enterNative(slots, slot), leave: () => leaveNative(slots, slot) };
+/** Marks this thread "inside native code" around each session run (src/shared/native-slots.ts). */
+export const guard = slots === null ? undefined : { enter: () => enterNative(slots, slot), leave: () => leaveNative(slots, slot) };
 
 let synthesizer: KokoroSynthesizer | undefined;
 let mainSession: KokoroSession | undefined;
-let stallSession: KokoroSession | undefined;
 let loadError: string | undefined;
 
 try {
@@ -49,9 +48,6 @@ try {
   synthesizer = new KokoroSynthesizer(session);
   await synthesizer.synthesize({ text: 'Ready.' }, [{ id: 'af_heart', weight: 1 }], 1);
   const calibration = init.calibration !== undefined && Atomics.compareExchange(new Int32Array(init.calibration), 0, 0, 1) === 0 ? await calibrate(synthesizer) : undefined;
-  if (init.faultInjection && init.stallModelPath !== undefined) {
-    stallSession = await openSession(init.stallModelPath, { intraOpThreads: 1, enableCpuMemArena: false, runtime }, guard);
-  }
   post({ type: 'loaded', threadId, slot, loadMs: performance.now() - t0, inputNames: [...session.inputNames], outputNames: [...session.outputNames], runtime: session.runtime, timing: session.timing, ...(calibration !== undefined ? { calibration } : {}) });
 } catch (err) {
   // Not rethrown: a module that throws trips Piscina's bootstrap latch and the pool stops
@@ -70,31 +66,8 @@ async function calibrate(synth: KokoroSynthesizer): Promise<CalibrationRun[]> {
   return runs;
 }
 
-function fail(code: Extract<SynthResult, { ok: false }>['code'], message: string, tokens?: number): SynthResult {
+export function fail(code: Extract<SynthResult, { ok: false }>['code'], message: string, tokens?: number): SynthResult {
   return tokens === undefined ? { ok: false, code, message } : { ok: false, code, message, tokens };
-}
-
-async function injectFault(fault: Fault): Promise<SynthResult | undefined> {
-  switch (fault.kind) {
-    case 'hang':
-      return busyLoopForever();
-    case 'crash':
-      return process.exit(1);
-    case 'oom':
-      return exhaustHeap();
-    case 'slow':
-      blockFor(fault.ms ?? 1000);
-      return undefined;
-    case 'stall': {
-      if (stallSession === undefined) return fail('inference_error', 'stall model not loaded (run npm run model:synthetic)');
-      const units = Math.max(1, Math.round((fault.ms ?? DEFAULT_STALL_MS) * STALL_UNITS_PER_MS));
-      await stallSession.run(new BigInt64Array([BigInt(units), 50n, 0n]), new Float32Array(256), 1);
-      return undefined;
-    }
-    case 'error':
-    case 'throw_after':
-      return undefined;
-  }
 }
 
 /** Transfer, never copy, the PCM across the thread line (Piscina's Transferable protocol). */
@@ -103,33 +76,34 @@ function transferred(result: SynthResult, pcm: Float32Array): SynthResult {
   return Piscina.move(movable as never) as unknown as SynthResult;
 }
 
+/** The loaded model's session, for the fault-injecting test entry (workers/synth.faults.worker.ts). */
+export const loadedSession = (): KokoroSession | undefined => mainSession;
+
+/** Tells the main thread a task began: its run deadline is armed from here, never from enqueue. */
+export function announceStarted(taskId: number): void {
+  post({ type: 'started', threadId, slot, taskId });
+}
+
+/** Piscina's entry point. */
 export default async function synthesize(req: SynthRequest): Promise<SynthResult> {
-  post({ type: 'started', threadId, slot, taskId: req.taskId });
+  announceStarted(req.taskId);
+  return runTask(req);
+}
+
+/** One task, once announced: validate, synthesize, transfer the PCM back. */
+export async function runTask(req: SynthRequest): Promise<SynthResult> {
   if (synthesizer === undefined) return fail('not_loaded', `model not loaded: ${loadError ?? 'unknown reason'}`);
   const voice = parseVoice(req.voice);
   if (!voice.ok) return fail('invalid_voice', voice.message);
   if (!Number.isFinite(req.speed) || req.speed < 0.25 || req.speed > 4) return fail('invalid_speed', 'speed must be between 0.25 and 4');
   if (req.lang !== undefined && !(LANGUAGES as readonly string[]).includes(req.lang)) return fail('invalid_lang', `unknown lang "${String(req.lang)}"`);
 
-  let text = req.text;
-  let corrupt = false;
-  let throwAfter = false;
-  if (init.faultInjection && text !== undefined) {
-    const found = extractFaults(text);
-    text = found.text;
-    for (const fault of found.faults) {
-      const early = await injectFault(fault);
-      if (early !== undefined) return early;
-      corrupt ||= fault.kind === 'error';
-      throwAfter ||= fault.kind === 'throw_after';
-    }
-  }
+  const text = req.text;
   if (req.phonemes === undefined && (text === undefined || text.trim() === '')) return fail('empty_text', 'the text is empty');
 
   try {
-    const input = req.phonemes !== undefined ? { phonemes: req.phonemes } : { text: text! };
-    if (corrupt) await mainSession!.run(new BigInt64Array([0n, 999_999n, 0n]), new Float32Array(256), 1);
-    const out = await synthesizer.synthesize(input, voice.components, req.speed, req.lang);
+    const input = req.phonemes !== undefined ? { phonemes: req.phonemes } : { text: text!, words: req.words === true };
+    const out = await speak(synthesizer, input, voice.components, req.speed, req.lang);
     const result: SynthResult = {
       ok: true,
       pcm: out.pcm,
@@ -138,10 +112,9 @@ export default async function synthesize(req: SynthRequest): Promise<SynthResult
       tokens: out.tokens,
       phonemes: out.phonemes,
       timings: { phonemizeMs: out.phonemizeMs, inferenceMs: out.inferenceMs },
-      silence: measureSilence(out.pcm, init.silenceThresholdDbfs),
+      silence: silenceOf(out, init.silenceThresholdDbfs),
       ...(out.words !== undefined ? { words: out.words } : {}),
     };
-    if (throwAfter) throwAfterReturn();
     return transferred(result, out.pcm);
   } catch (err) {
     if (err instanceof SynthesisRefused) return fail(err.code, err.message, err.tokens);

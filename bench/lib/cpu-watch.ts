@@ -9,7 +9,7 @@
  *           reaped (cutime, cstime) and of its live children
  */
 import { readFileSync } from 'node:fs';
-import { childPids } from './child.ts';
+import { childPids } from '../../harness/child.ts';
 
 function read(path: string): string | null {
   try {

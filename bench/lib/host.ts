@@ -4,7 +4,7 @@
  * and its pino log lines.
  */
 import { existsSync } from 'node:fs';
-import { Child, freePort, waitHttpOk } from './child.ts';
+import { Child, freePort, waitHttpOk } from '../../harness/child.ts';
 import { getJson, getText } from './http-client.ts';
 import type { Plan } from './plans.ts';
 

@@ -3,6 +3,7 @@
  */
 import type { Config } from '../config.ts';
 import type { Metrics } from '../metrics.ts';
+import type { Lexicon } from '../pronunciation/lexicon.ts';
 import type { SynthPoolHandle } from '../synth/pool-types.ts';
 import type { Synthesizer } from '../synth/types.ts';
 import type { EventLoopMonitor } from './eventloop.ts';
@@ -25,4 +26,6 @@ export interface GatewayContext {
   /** The host-wide WebSocket connection cap and live-session bookkeeping, shared by every WebSocket route. */
   readonly admission: WsAdmission;
   readonly eventLoop: EventLoopMonitor;
+  /** The user's lexicon (KOKORO_LEXICON), when configured; reloaded on SIGHUP. */
+  readonly lexicon?: Lexicon;
 }

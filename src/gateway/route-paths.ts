@@ -10,6 +10,10 @@ export const ELEVENLABS_MULTI_PATH = '/v1/text-to-speech/:voice_id/multi-stream-
 export const ELEVENLABS_PATH_PATTERN = /^\/v1\/text-to-speech\/[^/]+\/(?:multi-)?stream-input$/;
 export const CARTESIA_PATH = '/tts/websocket';
 export const SPEECH_PATH = '/v1/audio/speech';
+/** Text -> phonemes (src/protocols/openai/phoneme-routes.ts), and Kokoro-FastAPI's paths for it and for phonemes -> audio. */
+export const PHONEMIZE_PATH = '/v1/phonemize';
+export const DEV_PHONEMIZE_PATH = '/dev/phonemize';
+export const DEV_GENERATE_FROM_PHONEMES_PATH = '/dev/generate_from_phonemes';
 export const HEALTHZ_PATH = '/healthz';
 export const READYZ_PATH = '/readyz';
 export const METRICS_PATH = '/metrics';

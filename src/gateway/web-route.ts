@@ -25,7 +25,7 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
 };
 
 /** The files of web/ the page is made of; nothing else under /web/ is served. */
-export const WEB_FILES = ['index.html', 'app.js', 'player-worklet.js', 'voices.js', 'mix.js', 'style.css'] as const;
+export const WEB_FILES = ['index.html', 'app.js', 'host-api.js', 'status.js', 'download.js', 'player-worklet.js', 'voices.js', 'mix.js', 'style.css'] as const;
 
 /** Same-origin only: the page loads nothing from anywhere else, and no other site may frame it. */
 const CSP = "default-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";

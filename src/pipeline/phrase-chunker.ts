@@ -36,6 +36,7 @@
  */
 import { estimateWordTokens, isSpeakable } from '../common/token-estimate.ts';
 import type { ChunkSizer } from './chunk-sizer.ts';
+import { withMarkup } from './markup-tokens.ts';
 import { AMBIGUOUS_END, CJK_CLAUSE, CJK_SENTENCE, CLAUSE_MARKS, CLOSERS, NEVER_END, OPENERS, RE_UPPER_START, RE_WS, readWord, SENTENCE_MARKS, SOFT_BREAKS, Strength, type Word } from './phrase-marks.ts';
 
 export interface PhraseChunk {
@@ -110,7 +111,7 @@ export class PhraseChunker {
   constructor(opts: PhraseChunkerOptions = {}) {
     this.#maxTokens = opts.maxTokens ?? DEFAULT_MAX_TOKENS;
     this.#firstMaxWords = opts.firstChunkMaxWords ?? DEFAULT_FIRST_CHUNK_MAX_WORDS;
-    this.#wordTokens = opts.estimateTokens ?? estimateWordTokens;
+    this.#wordTokens = withMarkup(opts.estimateTokens ?? estimateWordTokens);
     this.#sizer = opts.sizer;
     if (!Number.isInteger(this.#maxTokens) || this.#maxTokens < 1) throw new RangeError('maxTokens must be a positive integer');
     if (!Number.isInteger(this.#firstMaxWords) || this.#firstMaxWords < 1) {

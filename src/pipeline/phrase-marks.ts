@@ -2,6 +2,7 @@
  * What the phrase chunker reads text with: the strength of a boundary, the punctuation and
  * abbreviations that make one (or do not), and how a word is read from the buffer.
  */
+import { tagAt } from '../shared/markup.ts';
 
 export const enum Strength {
   None = 0,
@@ -45,13 +46,21 @@ export interface Word {
 
 /**
  * The word starting at `pos`: up to whitespace, or just after CJK punctuation (and its
- * closers). It is complete when something follows it, or at the end of the turn.
+ * closers). It is complete when something follows it, or at the end of the turn. An inline
+ * tag (src/shared/markup.ts) is part of its word whatever spaces it holds, and a tag still
+ * arriving keeps its word incomplete: a phrase never ends inside a tag.
  */
 export function readWord(buf: string, pos: number, final: boolean): Word {
   let end = pos;
   let cjkBreak = false;
   while (end < buf.length && !RE_WS.test(buf[end]!)) {
     const ch = buf[end]!;
+    const tag = ch === '[' ? tagAt(buf, end) : null;
+    if (typeof tag === 'number') {
+      end = tag;
+      continue;
+    }
+    if (tag === 'partial' && !final) return { start: pos, end: buf.length, next: buf.length, newline: false, complete: false };
     end++;
     if (CJK_SENTENCE.has(ch) || CJK_CLAUSE.has(ch)) {
       while (end < buf.length && CLOSERS.has(buf[end]!)) end++;

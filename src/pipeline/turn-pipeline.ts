@@ -287,7 +287,16 @@ export class TurnPipeline extends EventEmitter {
     // Nothing before it is still to play: the listener waits on this one.
     const urgent = index === this.#next;
     const lang = chunk.lang ?? this.#lang;
-    const req = { text, voice: chunk.voice ?? this.#voice, speed: chunk.speed ?? this.#speed, ...(lang !== undefined ? { lang } : {}), owner: this.#opts.owner, signal: controller.signal, urgent };
+    const req = {
+      text,
+      voice: chunk.voice ?? this.#voice,
+      speed: chunk.speed ?? this.#speed,
+      ...(lang !== undefined ? { lang } : {}),
+      owner: this.#opts.owner,
+      signal: controller.signal,
+      urgent,
+      ...(this.#opts.timeWords === true ? { words: true } : {}),
+    };
     let result: Promise<SynthesizedAudio>;
     try {
       result = this.#opts.synth.synthesize(req);

@@ -46,6 +46,8 @@ export interface TurnPipelineOptions {
   owner: string;
   voice: string;
   speed: number;
+  /** Ask the synthesizer for word times (SynthesizeRequest.words). */
+  timeWords?: boolean;
   /** The request's language (`lang`); undefined: the first voice of each chunk's mix decides. */
   lang?: Language;
   /** Chunks of this turn dispatched and not yet delivered or failed. */

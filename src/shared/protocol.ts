@@ -24,6 +24,8 @@ export interface SynthRequest {
   /** A voice id (`af_heart`) or a mix (`af_bella+af_sky`, `af_bella(2)+af_sky(1)`). */
   voice: string;
   speed: number;
+  /** Locate and time the words (a client asked); absent: the result carries no words. */
+  words?: boolean;
   /** The language to read `text` in; undefined: the language of the (first) voice. */
   lang?: Language;
 }

@@ -9,7 +9,11 @@ import type { Config } from '../config.ts';
 import type { WorkerInit } from '../shared/protocol.ts';
 import type { PoolPlan } from './pool-types.ts';
 
-const WORKER_FILE = fileURLToPath(new URL(`../../workers/synth.worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
+const workerFile = (name: string) => fileURLToPath(new URL(`../../workers/${name}${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
+/** The production worker; it carries no test hooks. */
+const WORKER_FILE = workerFile('synth.worker');
+/** The same worker wrapped with the fault markers of workers/faults.ts (KOKORO_FAULT_INJECTION=1 only). */
+const FAULTS_WORKER_FILE = workerFile('synth.faults.worker');
 
 /** How long every planned worker has to load the model before start() fails with model_load_failed. */
 export const START_TIMEOUT_MS = 180_000;
@@ -34,7 +38,7 @@ export function workerInit(config: Config, plan: PoolPlan, slots: SharedArrayBuf
 
 export function createPiscina(config: Config, plan: PoolPlan, init: WorkerInit, maxThreads: number): Piscina {
   return new Piscina({
-    filename: WORKER_FILE,
+    filename: config.faultInjection ? FAULTS_WORKER_FILE : WORKER_FILE,
     minThreads: plan.workers,
     // Headroom above the plan for threads abandoned in native code; idle extras retire.
     maxThreads,

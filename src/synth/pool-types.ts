@@ -68,3 +68,11 @@ export interface SynthPoolHandle extends Synthesizer, EventEmitter {
   /** Graceful: no new work, queued work rejected with `shutting_down`, running work finishes, workers end. */
   close(): Promise<void>;
 }
+
+/** Where the pool and its parts log (the host's pino logger, or a test's memory logger). */
+export interface PoolLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+  debug(obj: object, msg: string): void;
+}

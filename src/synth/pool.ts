@@ -20,7 +20,7 @@
  * parts, one concern each: the threads and Piscina (worker-threads.ts, thread-table.ts,
  * piscina-setup.ts), a chunk and its tries (job.ts), retry or settle (attempt-outcome.ts, a
  * pure function), the canary (canary.ts), zombies (zombie-ledger.ts), readiness
- * (pool-health.ts) and the queue (fair-queue.ts).
+ * (pool-health.ts), the queue (fair-queue.ts), what chunks cost and how busy it is (pool-load.ts).
  */
 import { EventEmitter } from 'node:events';
 import type { Config } from '../config.ts';
@@ -30,30 +30,22 @@ import { claimForTermination } from '../shared/native-slots.ts';
 import type { SynthRequest, SynthResult } from '../shared/protocol.ts';
 import type { RuntimeInfo } from '../runtime/types.ts';
 import { attemptOutcome, type AttemptEnd } from './attempt-outcome.ts';
-import { BusyMeter } from './busy-meter.ts';
 import { Canary } from './canary.ts';
-import { CostModel, type CostCurve } from './cost-model.ts';
+import type { CostCurve } from './cost-model.ts';
 import { readCpuFacts, planPool } from './cpu-budget.ts';
 import { FairQueue } from './fair-queue.ts';
 import { finishAttempt, laneOf, refusal, runDeadlineMs, settleJob, type Attempt, type Job } from './job.ts';
 import { HealthTracker } from './pool-health.ts';
-import type { PoolHealth, PoolPlan, SynthPoolHandle } from './pool-types.ts';
+import { PoolLoad } from './pool-load.ts';
+import type { PoolHealth, PoolLogger, PoolPlan, SynthPoolHandle } from './pool-types.ts';
 import { synthesizeSplitting } from './split-long.ts';
 import type { SynthesizeRequest, SynthesizedAudio } from './types.ts';
-import { WorkerThreads, type LoadedEvent, type StartedEvent } from './worker-threads.ts';
+import { WorkerThreads, type StartedEvent } from './worker-threads.ts';
 import { ZombieLedger } from './zombie-ledger.ts';
 
 export { runDeadlineMs } from './job.ts';
+export type { PoolLogger } from './pool-types.ts';
 
-export interface PoolLogger {
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-  debug(obj: object, msg: string): void;
-}
-
-/** The busy share is averaged over about this long: a few chunks of the genuine model. */
-const UTILIZATION_TAU_MS = 10_000;
 
 export class SynthPool extends EventEmitter implements SynthPoolHandle {
   readonly plan: PoolPlan;
@@ -64,10 +56,8 @@ export class SynthPool extends EventEmitter implements SynthPoolHandle {
   readonly #running = new Map<number, Job>();
   /** Attempts abandoned in native code, by task id: they still occupy a thread. */
   readonly #abandoned = new Map<number, Attempt>();
-  /** What chunks cost here, learned from every chunk (the chunk sizer reads it). */
-  readonly #costs = new CostModel();
-  /** The recent busy share, for turns that choose between latency and throughput (src/gateway/turn/chunking.ts). */
-  readonly #busy = new BusyMeter(UTILIZATION_TAU_MS);
+  /** What chunks cost here and how busy the workers were (the chunk sizer reads both). */
+  readonly #load: PoolLoad;
   readonly #threads: WorkerThreads;
   readonly #zombies: ZombieLedger;
   readonly #health: HealthTracker;
@@ -82,6 +72,7 @@ export class SynthPool extends EventEmitter implements SynthPoolHandle {
     this.#config = config;
     this.#metrics = metrics;
     this.#log = log;
+    this.#load = new PoolLoad(log);
     const facts = readCpuFacts();
     const { plan, warning } = planPool(facts.vcpus, { workers: config.workers, threadsPerWorker: config.threadsPerWorker });
     this.plan = plan;
@@ -110,7 +101,7 @@ export class SynthPool extends EventEmitter implements SynthPoolHandle {
     });
     this.#threads = new WorkerThreads(config, plan, metrics, log, this.#health, {
       capacityChanged: () => this.#dispatch(),
-      calibrated: (event) => this.#calibrated(event),
+      calibrated: (event) => this.#load.calibrated(event),
       ready: () => this.#canary.arm(),
       workerLoaded: (threadId) => this.emit('worker_loaded', threadId),
       taskStarted: (event) => this.#onTaskStarted(event),
@@ -132,7 +123,7 @@ export class SynthPool extends EventEmitter implements SynthPoolHandle {
 
   /** The measured cost of a chunk on this model and plan, or null before any was measured. */
   costCurve(): CostCurve | null {
-    return this.#costs.curve();
+    return this.#load.curve();
   }
 
   /** The onnxruntime the workers run, once one has loaded (src/runtime/resolve.ts). */
@@ -151,7 +142,7 @@ export class SynthPool extends EventEmitter implements SynthPoolHandle {
       liveWorkers: this.#threads.table.live,
       loadedWorkers: this.#threads.table.loaded,
       busyWorkers: this.#running.size - this.#abandoned.size,
-      utilization: this.#busy.value(performance.now()),
+      utilization: this.#load.utilization(),
       queueDepth: this.#queue.size,
       zombies: this.#zombies.list(),
       overdueZombies: this.#zombies.overdue().length,
@@ -242,7 +233,14 @@ export class SynthPool extends EventEmitter implements SynthPoolHandle {
     job.attempt = attempt;
     this.#running.set(attempt.taskId, job);
     this.#metrics.queueWait.observe(job.queueMs / 1000);
-    const task: SynthRequest = { taskId: attempt.taskId, text: job.req.text, voice: job.req.voice, speed: job.req.speed, ...(job.req.lang !== undefined ? { lang: job.req.lang } : {}) };
+    const task: SynthRequest = {
+      taskId: attempt.taskId,
+      text: job.req.text,
+      voice: job.req.voice,
+      speed: job.req.speed,
+      ...(job.req.lang !== undefined ? { lang: job.req.lang } : {}),
+      ...(job.req.words === true ? { words: true } : {}),
+    };
     this.#threads.run(task, attempt.controller.signal).then(
       (result: SynthResult) => this.#onResult(job, attempt, result),
       (err: unknown) => this.#onFailure(job, attempt, err),
@@ -258,15 +256,6 @@ export class SynthPool extends EventEmitter implements SynthPoolHandle {
     attempt.slot = event.slot;
     attempt.startedAt = performance.now();
     attempt.runTimer = setTimeout(() => this.#onRunDeadline(attempt), runDeadlineMs(this.#config, job.req.text));
-  }
-
-  #calibrated(event: LoadedEvent): void {
-    if (event.calibration === undefined) return;
-    for (const run of event.calibration) this.#costs.observe(run);
-    const c = this.#costs.curve();
-    if (c === null) return;
-    const round = (n: number) => Math.round(n * 10) / 10;
-    this.#log.info({ fixedMs: round(c.fixedMs), msPerToken: round(c.msPerToken), speechMsPerToken: round(c.speechMsPerToken) }, 'chunk cost calibrated');
   }
 
   #onRunDeadline(attempt: Attempt): void {
@@ -318,8 +307,7 @@ export class SynthPool extends EventEmitter implements SynthPoolHandle {
     if (result.ok) {
       this.#health.recordSuccess();
       this.#metrics.synthTime.observe(job.synthMs / 1000);
-      const silent = result.silence.lead + result.silence.trail;
-      this.#costs.observe({ text: job.req.text, computeMs: result.timings.phonemizeMs + result.timings.inferenceMs, samples: result.samples, silentSamples: silent, sampleRate: result.sampleRate, speed: job.req.speed });
+      this.#load.chunkDone(job.req, result);
       settleJob(job, null, { pcm: result.pcm, sampleRate: result.sampleRate, queueMs: job.queueMs, synthMs: job.synthMs, provider: 'local', tokens: result.tokens, silence: result.silence, ...(result.words !== undefined ? { words: result.words } : {}) });
     } else {
       this.#retryOrSettle(job, { kind: 'refused', code: result.code, message: result.message });
@@ -363,7 +351,7 @@ export class SynthPool extends EventEmitter implements SynthPoolHandle {
     m.workers.set({ state: 'live' }, this.#threads?.table.live ?? 0);
     m.workers.set({ state: 'loaded' }, this.#threads?.table.loaded ?? 0);
     m.workers.set({ state: 'busy' }, this.#running.size);
-    this.#busy.set(performance.now(), (this.#running.size - this.#abandoned.size) / this.plan.workers);
+    this.#load.busyNow((this.#running.size - this.#abandoned.size) / this.plan.workers);
     m.zombies.set(this.#zombies?.count ?? 0);
     m.queueDepth.set(this.#queue.size);
   }

@@ -27,6 +27,8 @@ export interface SynthesizeRequest {
    * other turns' look-ahead chunks (fair-queue.ts).
    */
   urgent?: boolean;
+  /** Time the words (SynthesizedAudio.words): someone asked. Otherwise words may be left out. */
+  words?: boolean;
 }
 
 export interface SynthesizedAudio {

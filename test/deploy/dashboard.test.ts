@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { startHost } from '../helpers/gateway.ts';
-import { ROOT } from '../helpers/paths.ts';
+import { ROOT } from '../../harness/paths.ts';
 
 type Panel = { title: string; targets?: Array<{ expr: string }> };
 const dashboard = JSON.parse(readFileSync(`${ROOT}deploy/grafana/dashboard.json`, 'utf8')) as {

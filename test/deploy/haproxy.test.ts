@@ -19,8 +19,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { runDeadlineMs } from '../../src/synth/pool.ts';
-import { ALLOW_MISSING_TOOLS, freePort, HostProcess } from '../helpers/host-process.ts';
-import { Haproxy, haproxyBinary, type CheckSettings } from '../helpers/haproxy-process.ts';
+import { ALLOW_MISSING_TOOLS, freePort, HostProcess } from '../../harness/host-process.ts';
+import { Haproxy, haproxyBinary, type CheckSettings } from '../../harness/haproxy-process.ts';
 import { LoadRun, Session, type TurnRecord } from '../helpers/lb-load.ts';
 
 const binary = haproxyBinary();

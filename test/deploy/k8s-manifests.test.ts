@@ -13,8 +13,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import t from 'tap';
 import { defaultPlan } from '../../src/synth/cpu-budget.ts';
-import { ALLOW_MISSING_TOOLS } from '../helpers/host-process.ts';
-import { ROOT } from '../helpers/paths.ts';
+import { ALLOW_MISSING_TOOLS } from '../../harness/host-process.ts';
+import { ROOT } from '../../harness/paths.ts';
 
 /** What .ci/run installs (keep the two in step). */
 export const K8S_VALIDATOR_PACKAGES = ['kubernetes-models@5.1.0', 'yaml@2.8.1'];

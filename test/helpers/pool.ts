@@ -3,9 +3,9 @@ import { Registry } from 'prom-client';
 import { testConfig, type Config } from '../../src/config.ts';
 import { createMetrics, type Metrics } from '../../src/metrics.ts';
 import { SynthPool, type PoolLogger } from '../../src/synth/pool.ts';
-import { STALL_MODEL, SYNTHETIC_MODEL } from './paths.ts';
+import { STALL_MODEL, SYNTHETIC_MODEL } from '../../harness/paths.ts';
 
-export { GENUINE_MODEL, NO_GENUINE_MODEL, ROOT, STALL_MODEL, SYNTHETIC_MODEL } from './paths.ts';
+export { GENUINE_MODEL, NO_GENUINE_MODEL, ROOT, STALL_MODEL, SYNTHETIC_MODEL } from '../../harness/paths.ts';
 
 
 export interface LogLine {

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import t, { type Test } from 'tap';
 import { WsClient } from '../helpers/gateway.ts';
-import { HostProcess, ROOT, STALL_MODEL } from '../helpers/host-process.ts';
+import { HostProcess, ROOT, STALL_MODEL } from '../../harness/host-process.ts';
 
 /** Spawns the host (not waiting for it) and kills it at teardown if it is still running. */
 function spawnHost(t: Test, env: Record<string, string>): HostProcess {

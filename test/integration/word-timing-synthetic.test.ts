@@ -27,8 +27,12 @@ t.test('the worker reports it can time, and times every word from the durations'
   const loaded = new Promise<WorkerEvent>((resolve) => piscina.on('message', (e: WorkerEvent) => e.type !== 'started' && resolve(e)));
   const text = 'Numbers like 1999 and $5.50, said Dr. Jones.';
   for (const speed of [1, 1.5]) {
-    const r = (await piscina.run({ taskId: 1, text, voice: 'af_heart', speed })) as SynthResult;
+    const r = (await piscina.run({ taskId: 1, text, voice: 'af_heart', speed, words: true })) as SynthResult;
     if (!r.ok) throw new Error(r.message);
+    const unasked = (await piscina.run({ taskId: 2, text, voice: 'af_heart', speed })) as SynthResult;
+    if (!unasked.ok) throw new Error(unasked.message);
+    t.equal(unasked.words, undefined, `speed ${speed}: a task that did not ask for word times gets none (no words located)`);
+    t.equal(unasked.samples, r.samples, `speed ${speed}: and the same audio`);
     const tokens = phonemesToIds(await phonemize(text, 'af_heart')).length;
     const perFrame = Math.floor(600 / speed);
     t.equal(r.samples, (tokens + 2) * perFrame, `speed ${speed}: sum(durations) * samples-per-frame == samples`);

@@ -25,7 +25,7 @@ import { loadRuntime, type LoadedRuntime } from '../../src/runtime/resolve.ts';
 import { SynthPool } from '../../src/synth/pool.ts';
 import { caseOptions, GENUINE_MODEL, sentenceInput, SENTENCE } from '../../bench/runtime.ts';
 import { memoryLogger } from '../helpers/pool.ts';
-import { SYNTHETIC_MODEL } from '../helpers/paths.ts';
+import { SYNTHETIC_MODEL } from '../../harness/paths.ts';
 
 const ROOT = cacheRoot(process.env.KOKORO_ORT_DIR);
 const DIR = runtimeDir(ROOT, NEWER_RUNTIME.version);

@@ -16,7 +16,7 @@ import { g2p, phonemize } from '../../workers/kokoro/phonemize.ts';
 import { wordTimes } from '../../workers/kokoro/word-times.ts';
 import { frameIds, phonemesToIds } from '../../workers/kokoro/tokenizer.ts';
 import { mixedStyle } from '../../workers/kokoro/voices.ts';
-import { GENUINE_MODEL, NO_GENUINE_MODEL } from '../helpers/paths.ts';
+import { GENUINE_MODEL, NO_GENUINE_MODEL } from '../../harness/paths.ts';
 
 const SENTENCES = [
   'It was a bright cold day in April, and the clocks were striking thirteen.',
@@ -64,7 +64,7 @@ t.test('word timing on the genuine model', { skip: NO_GENUINE_MODEL }, async (t)
     const synth = new KokoroSynthesizer(timed);
     for (const speed of [1, 1.3]) {
       for (const text of SENTENCES) {
-        const out = await synth.synthesize({ text }, [{ id: 'af_heart', weight: 1 }], speed);
+        const out = await synth.synthesize({ text, words: true }, [{ id: 'af_heart', weight: 1 }], speed);
         const words = out.words!;
         const ms = (out.pcm.length / 24) | 0;
         t.ok(words.length > 0, 'timed');

@@ -10,7 +10,7 @@
  */
 import t, { type Test } from 'tap';
 import { jsonFrames, WsClient } from '../helpers/gateway.ts';
-import { cpuSeconds, freePort, HostProcess, missingTool, runCommand, toolTestOptions, until, within, type LogLine } from '../helpers/host-process.ts';
+import { cpuSeconds, freePort, HostProcess, missingTool, runCommand, toolTestOptions, until, within, type LogLine } from '../../harness/host-process.ts';
 
 const WORKERS = 2;
 const GRACE_MS = 4000;

@@ -9,7 +9,7 @@
  */
 import t, { type Test } from 'tap';
 import { WsClient } from '../helpers/gateway.ts';
-import { HostProcess, until, within } from '../helpers/host-process.ts';
+import { HostProcess, until, within } from '../../harness/host-process.ts';
 
 const RUN_MS = 1500;
 const ZOMBIE_GRACE_MS = 500;

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { WsClient } from '../helpers/gateway.ts';
-import { HostProcess, missingTool, runCommand, toolTestOptions, until, within } from '../helpers/host-process.ts';
+import { HostProcess, missingTool, runCommand, toolTestOptions, until, within } from '../../harness/host-process.ts';
 
 const HEADERS_TIMEOUT_MS = 1000;
 const REQUEST_TIMEOUT_MS = 2000;

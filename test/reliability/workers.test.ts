@@ -4,7 +4,7 @@
  * observed only from outside: WebSocket frames, /readyz, /metrics, /proc and log lines.
  *
  * One host (2 workers, a copy of the synthetic model so that A9 can take it away) serves
- * every row but A13, which needs a fallback upstream and has its own host. Chunk retries
+ * every row but A13, which needs a fallback upstream: breaker.test.ts. Chunk retries
  * are off so that each fault costs one attempt; the retry path is unit-tested in
  * test/integration/pool-faults.test.ts.
  *
@@ -13,15 +13,13 @@
  * chunks of A14 never pass theirs however long they queue.
  */
 import { copyFileSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
-import { wavHeader } from '../../src/common/audio.ts';
 import { runDeadlineMs } from '../../src/synth/pool.ts';
-import { audioChunks, jsonFrames, WsClient, type Frame } from '../helpers/gateway.ts';
-import { HostProcess, SYNTHETIC_MODEL, until, type LogLine } from '../helpers/host-process.ts';
+import { audioChunks, type WsClient } from '../helpers/gateway.ts';
+import { collect, openReady, turn } from '../helpers/native-turns.ts';
+import { HostProcess, SYNTHETIC_MODEL, until, type LogLine } from '../../harness/host-process.ts';
 
 const RUN_BASE_MS = 3000;
 const RUN_PER_TOKEN_MS = 20;
@@ -66,35 +64,7 @@ t.teardown(async () => {
 
 // ---------------------------------------------------------------------------------------
 
-async function open(t: Test, url = host.wsUrl): Promise<WsClient> {
-  const client = await WsClient.open(url);
-  t.teardown(() => client.ws.terminate());
-  await client.json('ready');
-  return client;
-}
-
-interface TurnOutcome {
-  frames: Frame[];
-  indices: number[];
-  errors: Record<string, unknown>[];
-  done: Record<string, unknown>;
-}
-
-async function turn(client: WsClient, text: string, turnId: string, ms = 60_000): Promise<TurnOutcome> {
-  client.send({ type: 'speak', text, turn_id: turnId });
-  return collect(client, turnId, ms);
-}
-
-async function collect(client: WsClient, turnId: string, ms = 60_000): Promise<TurnOutcome> {
-  const frames = await client.until((d) => d.type === 'tts_done' && d.turn_id === turnId, ms);
-  const json = jsonFrames(frames).filter((f) => f.turn_id === turnId);
-  return {
-    frames,
-    indices: audioChunks(frames).filter((c) => c.meta.turn_id === turnId).map((c) => c.meta.index as number),
-    errors: json.filter((f) => f.type === 'error'),
-    done: json.at(-1)!,
-  };
-}
+const open = (t: Test, url = host.wsUrl): Promise<WsClient> => openReady(t, url);
 
 const loaded = (l: LogLine) => l.msg === 'worker loaded model';
 
@@ -303,71 +273,4 @@ t.test('A2 uninterruptible native stall: abandoned at its deadline (tts_chunk_ti
   await retired;
   await until(async () => (host.procStatus().threads === threadsBeforeStall ? true : undefined), 10_000, `threads back to ${threadsBeforeStall}`, 100);
   t.match(await host.pool(), { live_workers: WORKERS, zombies: 0 });
-});
-
-// ---------------------------------------------------------------------------------------
-// A13: a fault storm with a fallback upstream configured (the only setup with a breaker)
-
-/** An OpenAI-compatible speech endpoint that answers every request with 0.1 s of WAV. */
-async function upstreamStub(t: Test): Promise<{ url: string; calls: () => number }> {
-  let calls = 0;
-  const pcm = Buffer.alloc(2400 * 2);
-  for (let i = 0; i < 2400; i++) pcm.writeInt16LE(Math.round(8000 * Math.sin(i / 10)), i * 2);
-  const wav = Buffer.concat([wavHeader({ sampleRate: 24000, channels: 1, bitsPerSample: 16, format: 'pcm', dataBytes: pcm.length }), pcm]);
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    req.resume();
-    req.on('end', () => {
-      calls++;
-      res.writeHead(200, { 'content-type': 'audio/wav', 'content-length': wav.length }).end(wav);
-    });
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : 0;
-  return { url: `http://127.0.0.1:${port}`, calls: () => calls };
-}
-
-t.test('A13 fault storm: the breaker opens after K failures, later chunks go upstream without loading models, one half-open probe closes it', async (t) => {
-  const upstream = await upstreamStub(t);
-  const cooldownMs = 4000;
-  const storm = await HostProcess.start({
-    env: {
-      KOKORO_FALLBACK_URL: upstream.url,
-      KOKORO_BREAKER_FAILURES: '3',
-      KOKORO_BREAKER_WINDOW_MS: '60000',
-      KOKORO_BREAKER_COOLDOWN_MS: String(cooldownMs),
-      KOKORO_CHUNK_RETRIES: '0',
-      // One chunk at a time: the breaker's state decides each chunk's provider in turn.
-      KOKORO_MAX_IN_FLIGHT_PER_TURN: '1',
-    },
-  });
-  t.teardown(async () => void (await storm.stop()));
-  const client = await open(t, storm.wsUrl);
-  const router = async () => ((await storm.readyz()).body.router as { breaker: string }).breaker;
-  t.equal(await router(), 'closed');
-  const crashes = '[[crash]] Storm one. [[crash]] Storm two. [[crash]] Storm three. [[crash]] Storm four. [[crash]] Storm five. [[crash]] Storm six.';
-  const out = await turn(client, crashes, 'a13', 120_000);
-  t.match(out.done, { chunks: 6, failed: 0 }, 'every chunk was delivered (the failed ones by the upstream)');
-  t.same(out.indices, [0, 1, 2, 3, 4, 5]);
-  t.equal(await router(), 'open', 'the breaker opened');
-  t.equal(upstream.calls(), 6, 'the upstream served every chunk');
-  // At most one crash (one model load) per counted failure; while the only worker reloads,
-  // the pool refuses at once (unavailable), which counts too.
-  const crashed = await storm.metric('kokoro_worker_crashes_total');
-  t.ok(crashed >= 1 && crashed <= 3, `${crashed} local crashes before the breaker opened`);
-  t.match((await turn(client, '[[crash]] Still storming. [[crash]] And again.', 'a13-more')).done, { chunks: 2, failed: 0 });
-  t.equal(await storm.metric('kokoro_worker_crashes_total'), crashed, 'no local attempt (and no model load) while the breaker is open');
-  t.equal(upstream.calls(), 8);
-  // Open: a healthy chunk goes upstream first, costing the local pool nothing.
-  const localBefore = await storm.metric('kokoro_synthesis_seconds_count');
-  t.match((await turn(client, 'While the breaker is open.', 'a13-open')).done, { failed: 0 });
-  t.equal(upstream.calls(), 9);
-  t.equal(await storm.metric('kokoro_synthesis_seconds_count'), localBefore, 'no local synthesis while open');
-  await until(async () => ((await router()) === 'half_open' ? true : undefined), cooldownMs + 5000, 'half-open after the cooldown');
-  await until(async () => ((await storm.readyz()).body.ready === true ? true : undefined), 60_000, 'the local pool back to plan');
-  t.match((await turn(client, 'The fault is gone.', 'a13-probe')).done, { failed: 0 });
-  t.equal(await router(), 'closed', 'one successful probe closed the breaker');
-  t.equal(upstream.calls(), 9, 'the probe was served locally');
 });

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { htmlReport } from '../../bench/lib/html-report.ts';
-import { ROOT } from '../helpers/paths.ts';
+import { ROOT } from '../../harness/paths.ts';
 
 const doc = JSON.parse(readFileSync(`${ROOT}test/fixtures/bench-result.json`, 'utf8')) as Record<string, unknown>;
 const html = htmlReport(doc);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { CONFIG_ENV_KEYS } from '../../src/config.ts';
 import { ERROR_CATALOGUE, ERROR_CODES } from '../../src/errors.ts';
-import { ROOT } from '../helpers/paths.ts';
+import { ROOT } from '../../harness/paths.ts';
 
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
 

@@ -11,7 +11,7 @@ import { ESPEAK_VOICES, espeakToKokoro, type EspeakLanguage } from '../../worker
 import { espeakG2p } from '../../workers/g2p/espeak-g2p.ts';
 import { keepKnownSymbols } from '../../workers/g2p/vocab-filter.ts';
 import { VOCAB } from '../../workers/kokoro/tokenizer.ts';
-import { missingTool, toolTestOptions } from '../helpers/host-process.ts';
+import { missingTool, toolTestOptions } from '../../harness/host-process.ts';
 
 const WORDS: Record<EspeakLanguage, string[]> = {
   es: ['hola', 'perro', 'rápidamente', 'corazón', 'España', 'jamón', 'guitarra', 'lluvia', 'niño', 'ciudad', 'hoy', 'veintiuno'],

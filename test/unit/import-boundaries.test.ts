@@ -1,12 +1,13 @@
 /**
- * The import boundaries of docs/architecture.md hold in src/ and workers/, and the check
+ * The import boundaries of docs/architecture.md hold in the product (src/, workers/) and its
+ * tooling (harness/, test/, bench/, scripts/), and the check
  * that says so does catch each kind of violation.
  */
 import t from 'tap';
 import { importsOf, projectSources, RULES, violations } from '../../scripts/import-boundaries.ts';
-import { ROOT } from '../helpers/paths.ts';
+import { ROOT } from '../../harness/paths.ts';
 
-t.test('src/ and workers/ keep every import boundary', (t) => {
+t.test('the product and its tooling keep every import boundary', (t) => {
   const files = projectSources(ROOT);
   t.ok(files.size > 50, `the check read the project (${files.size} files)`);
   t.same(violations(files), []);
@@ -42,6 +43,16 @@ t.test('each rule catches the import it forbids, and allows the one beside it', 
     ['src/shared/protocol.ts', 'src/runtime/types.ts', false],
     ['src/pipeline/turn-pipeline.ts', 'src/gateway/context.ts', true],
     ['src/synth/pool.ts', 'src/protocols/openai/stream.ts', true],
+    ['src/config.ts', 'harness/paths.ts', true],
+    ['workers/synth.worker.ts', 'test/helpers/pool.ts', true],
+    ['harness/host-process.ts', 'test/helpers/gateway.ts', true],
+    ['harness/child.ts', 'bench/lib/stats.ts', true],
+    ['scripts/soak.ts', 'test/helpers/inbox.ts', true],
+    ['bench/lib/host.ts', 'test/helpers/pool.ts', true],
+    ['scripts/soak.ts', 'harness/host-process.ts', false],
+    ['bench/lib/host.ts', 'harness/child.ts', false],
+    ['test/reliability/protocol.test.ts', 'harness/host-process.ts', false],
+    ['test/integration/bench-smoke.test.ts', 'bench/lib/stats.ts', false],
   ];
   for (const [from, to, forbidden] of cases) {
     const spec = toRelative(from, to);

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { autoFetchPlan } from '../../models/auto-fetch.ts';
-import { ROOT } from '../helpers/paths.ts';
+import { ROOT } from '../../harness/paths.ts';
 
 function emptyDir(t: Test): string {
   const dir = mkdtempSync(join(tmpdir(), 'model-auto-fetch-'));

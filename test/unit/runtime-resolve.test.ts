@@ -22,7 +22,7 @@ import { NEWER_RUNTIME } from '../../src/runtime/pinned.ts';
 import { prepareRuntime } from '../../src/runtime/prepare.ts';
 import { loadRuntime, type LoadedRuntime } from '../../src/runtime/resolve.ts';
 import { SynthPool } from '../../src/synth/pool.ts';
-import { SYNTHETIC_MODEL } from '../helpers/paths.ts';
+import { SYNTHETIC_MODEL } from '../../harness/paths.ts';
 import { memoryLogger } from '../helpers/pool.ts';
 
 const BUNDLED_VERSION = packageVersion(bundledPackageDir());

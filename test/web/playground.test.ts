@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import type { Page } from 'puppeteer-core';
 import { CHROMIUM, launchChromium, watchedPage } from '../helpers/browser.ts';
-import { HostProcess, missingTool, toolTestOptions } from '../helpers/host-process.ts';
+import { HostProcess, missingTool, toolTestOptions } from '../../harness/host-process.ts';
 
 interface PageTurn {
   id: string;

@@ -7,8 +7,8 @@
  * function that runs our session, so inference has exactly one runtime and our options.
  * We never call its `generate()` for synthesis: its tokenizer truncates long input, and
  * a truncated chunk is lost words. Text whose phonemes run over the limit is cut into pieces
- * at pauses (phoneme-split.ts), each synthesized, the audio joined (untimed); phonemes the
- * caller gave over the limit are refused (text_too_long, with the count). The text is read in
+ * at pauses (phoneme-split.ts), each synthesized, the audio joined (untimed); phonemes without
+ * their text over the limit are refused (text_too_long, with the count). The text is read in
  * the request's language, else the first voice's: English by kokoro-js, the others by
  * workers/g2p, whose front ends also return each word's span.
  *
@@ -18,10 +18,10 @@
 import { KokoroTTS } from 'kokoro-js';
 import { languageOfVoiceId, type Language } from '../../src/shared/languages.ts';
 import type { VoiceComponent } from '../../src/shared/voices.ts';
-import type { G2pResult, G2pWord, WordTiming } from '../../src/shared/word-timing.ts';
+import type { G2pWord, WordTiming } from '../../src/shared/word-timing.ts';
+import { englishVoiceFor, locateWords, phonemize } from './phonemize.ts';
 import { otherLanguageG2p } from '../g2p/index.ts';
 import { splitPhonemes } from './phoneme-split.ts';
-import { englishVoiceFor, locateWords, phonemize } from './phonemize.ts';
 import type { KokoroSession } from './session.ts';
 import { MAX_PHONEME_TOKENS, SAMPLE_RATE, frameIds, phonemesToIds } from './tokenizer.ts';
 import { mixedStyle } from './voices.ts';
@@ -76,20 +76,19 @@ export class KokoroSynthesizer {
    * `components` come from parseVoice(): validated catalogue voices with normalised weights.
    * The text is read in `lang`, or else in the first voice's language (voice mixes may cross languages).
    */
-  async synthesize(input: { text?: string; phonemes?: string }, components: readonly VoiceComponent[], speed: number, lang?: Language): Promise<Synthesized> {
+  async synthesize(input: { text?: string; phonemes?: string; words?: boolean }, components: readonly VoiceComponent[], speed: number, lang?: Language): Promise<Synthesized> {
     const first = components[0];
     if (first === undefined) throw new Error('no voice');
     const t0 = performance.now();
     const timed = this.#session.timing.ok;
     const language = lang ?? languageOfVoiceId(first.id) ?? 'en-us';
     const english = language === 'en-us' || language === 'en-gb' ? englishVoiceFor(language) : undefined;
-    let other: G2pResult | undefined;
-    if (input.phonemes === undefined && english === undefined) other = await otherLanguageG2p(input.text ?? '', language as Exclude<Language, 'en-us' | 'en-gb'>);
-    const phonemes = input.phonemes ?? other?.phonemes ?? (await phonemize(input.text ?? '', english!));
+    const other = (text: string) => otherLanguageG2p(text, language as Exclude<Language, 'en-us' | 'en-gb'>);
+    const phonemes = input.phonemes ?? (english !== undefined ? await phonemize(input.text ?? '', english) : (await other(input.text ?? '')).phonemes);
     const ids = phonemesToIds(phonemes);
     if (ids.length === 0) throw new SynthesisRefused('empty_text', 'the text has nothing to speak');
-    if (ids.length > MAX_PHONEME_TOKENS && input.phonemes !== undefined) {
-      // Phonemes the caller wrote are the caller's to split; text we phonemized is ours (below).
+    if (ids.length > MAX_PHONEME_TOKENS && input.text === undefined) {
+      // Phonemes without their text (a caller's, a markup run's) are refused: the caller splits them.
       throw new SynthesisRefused(
         'text_too_long',
         `the text needs ${ids.length} phoneme tokens; a chunk may have at most ${MAX_PHONEME_TOKENS}: split it`,
@@ -103,10 +102,11 @@ export class KokoroSynthesizer {
       for (const piece of splitPhonemes(phonemes, MAX_PHONEME_TOKENS)) audio.push(await this.#infer(phonemesToIds(piece), components, speed));
       return { pcm: concat(audio), tokens: ids.length, phonemes, phonemizeMs: t1 - t0, inferenceMs: performance.now() - t1, words: undefined };
     }
-    // Words are located only in a chunk that will be spoken and timed, and only in the text its
-    // phonemes were read from: phonemes a caller wrote have no words to time. English words are
-    // located by their own phonemes; the other languages' front ends return them.
-    const g2pWords: readonly G2pWord[] = timed && input.text !== undefined ? (other?.words ?? (await locateWords(input.text, phonemes, english!))) : [];
+    // Words are located only when asked, in a chunk that will be spoken and timed, and only in the
+    // text its phonemes were read from: phonemes a caller wrote have no words to time. English
+    // words are located by their own phonemes; the other languages' front ends return them.
+    const wanted = timed && input.words === true && input.text !== undefined;
+    const g2pWords: readonly G2pWord[] = !wanted ? [] : english !== undefined ? await locateWords(input.text!, phonemes, english) : (await other(input.text!)).words;
     const t1 = performance.now();
     const framed = frameIds(ids);
     let pcm: Float32Array;
@@ -120,7 +120,7 @@ export class KokoroSynthesizer {
       ({ audio: pcm, durations } = await this.#session.run(framed, await mixedStyle(components, ids.length), speed));
     }
     const timedWords =
-      timed && durations !== undefined
+      wanted && durations !== undefined
         ? wordTimes({ text: input.text ?? '', phonemes, words: g2pWords, durations, samples: pcm.length, sampleRate: SAMPLE_RATE })
         : undefined;
     const words = timedWords === undefined ? undefined : endAtLastSound(timedWords, pcm, SAMPLE_RATE);

@@ -15,7 +15,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { isRetryable, isTtsError, type TtsError } from '../../errors.ts';
 import type { GatewayContext } from '../context.ts';
 import type { Drainable } from '../lifecycle.ts';
-import { Turn, type TurnAudio, type TurnChunkFailed, type TurnDone, type TurnEvents } from '../turn/turn.ts';
+import { KOKORO_SPEED_RANGE, Turn, type TurnAudio, type TurnChunkFailed, type TurnDone, type TurnEvents } from '../turn/turn.ts';
 import type { AudioEncoder } from '../encoders/types.ts';
 import type { SpeechFraming, Body } from './framing.ts';
 
@@ -26,6 +26,10 @@ export interface SpeechInput {
   speed: number;
   /** The metrics label: the requested format. */
   format: string;
+  /** The input in runs of one rate (SSML prosody, src/pronunciation/); absent: `input` at rate 1. */
+  runs?: readonly { text: string; rate: number }[];
+  /** Word times were asked for (SSE `return_timestamps`, captioned speech). */
+  timestamps?: boolean;
   /** The request's language (README: Languages); undefined: the voice's. */
   lang?: Language;
 }
@@ -68,7 +72,7 @@ export class SpeechStream implements Drainable, TurnEvents<undefined> {
     this.#log = log;
     this.first = new Promise((resolve) => (this.#resolveFirst = resolve));
     this.body = new Readable({ highWaterMark: BODY_HIGH_WATER, read: () => this.#resume() });
-    this.#turn = new Turn(owner, ctx, owner, { voice: params.voice, speed: params.speed, ...(params.lang !== undefined ? { lang: params.lang } : {}) }, this, log);
+    this.#turn = new Turn(owner, ctx, owner, { voice: params.voice, speed: params.speed, timestamps: params.timestamps === true, ...(params.lang !== undefined ? { lang: params.lang } : {}) }, this, log);
     this.#turn.becomeHead();
   }
 
@@ -76,7 +80,13 @@ export class SpeechStream implements Drainable, TurnEvents<undefined> {
   start(): void {
     const { input, voice, format, speed } = this.#params;
     this.#log.info({ chars: input.length, voice, format, speed }, 'speech started');
-    this.#turn.append(input, undefined);
+    // Runs of one SSML prosody rate each end in a newline: the chunker cuts there, so each chunk has one speed.
+    const runs = this.#params.runs ?? [{ text: this.#params.input, rate: 1 }];
+    const cut = runs.length > 1;
+    for (const run of runs) {
+      const runSpeed = Math.min(KOKORO_SPEED_RANGE[1], Math.max(KOKORO_SPEED_RANGE[0], speed * run.rate));
+      this.#turn.append(cut ? `${run.text}\n` : run.text, undefined, run.rate === 1 ? undefined : { speed: runSpeed });
+    }
     this.#turn.flush(undefined);
   }
 

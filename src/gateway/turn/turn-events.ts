@@ -15,6 +15,11 @@ export const KOKORO_SPEED_RANGE = [0.5, 2] as const;
 export interface VoiceSettings {
   voice: string;
   speed: number;
+  /**
+   * The client asked for word times. Only then does the worker locate the words (a phonemizer
+   * call per new word, tens of ms a chunk): a turn nobody times does not pay for it.
+   */
+  timestamps?: boolean;
   /** The request's `lang`; undefined: the language of the voice. */
   lang?: Language;
 }

@@ -59,7 +59,7 @@ export class TurnQueue<R> {
   open(id: string | undefined, voice: VoiceSettings): Turn<R> {
     let turnId = id;
     while (turnId === undefined || this.#byId.has(turnId)) turnId = `turn-${this.#nextAutoId++}`;
-    const turn = new Turn<R>(turnId, this.#ctx, this.#owner, { voice: voice.voice, speed: voice.speed, ...(voice.lang !== undefined ? { lang: voice.lang } : {}) }, this.#events, this.#log, (t) => this.#onClosed(t, 'done'));
+    const turn = new Turn<R>(turnId, this.#ctx, this.#owner, { voice: voice.voice, speed: voice.speed, timestamps: voice.timestamps === true, ...(voice.lang !== undefined ? { lang: voice.lang } : {}) }, this.#events, this.#log, (t) => this.#onClosed(t, 'done'));
     if (this.#paused) turn.pauseDispatch();
     this.#turns.push(turn);
     this.#byId.set(turnId, turn);

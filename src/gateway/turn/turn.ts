@@ -24,6 +24,7 @@ import { shiftWords } from '../../pipeline/word-shift.ts';
 import { OUTPUT_SAMPLE_RATE, type GatewayContext } from '../context.ts';
 import { atOutputRate, samplesToMs } from './audio-out.ts';
 import { chunkerFor } from './chunking.ts';
+import { TextIntake } from '../../pronunciation/hygiene.ts';
 import { chunkFailedEvent, type TurnEvents, type VoiceSettings } from './turn-events.ts';
 
 export { KOKORO_SPEED_RANGE } from './turn-events.ts';
@@ -46,6 +47,8 @@ export class Turn<R = undefined> {
   readonly #onClosed: (turn: Turn<R>) => void;
   readonly #pipeline: TurnPipeline;
   readonly #chunker: PhraseChunker;
+  /** Text hygiene (src/pronunciation/hygiene.ts): every protocol's text passes here first. */
+  readonly #intake = new TextIntake();
   /** How each queued chunk is to be rendered, until it is handed on. */
   readonly #render = new Map<number, R>();
   readonly #startedAt = performance.now();
@@ -68,6 +71,7 @@ export class Turn<R = undefined> {
       owner,
       voice: voice.voice,
       speed: voice.speed,
+      timeWords: voice.timestamps === true,
       ...(voice.lang !== undefined ? { lang: voice.lang } : {}),
       maxInFlight: ctx.config.maxInFlightPerTurn,
       drainSafetyMs: ctx.config.drainSafetyMs,
@@ -96,7 +100,7 @@ export class Turn<R = undefined> {
   /** Text for this turn; every complete phrase is dispatched at once. Returns the phrases queued. */
   append(text: string, render: R, overrides?: Overrides): number {
     this.#chars += text.length;
-    const chunks = this.#chunker.push(text);
+    const chunks = this.#chunker.push(this.#intake.push(text));
     for (const chunk of chunks) this.#submit(chunk.text, render, overrides);
     return chunks.length;
   }
@@ -104,7 +108,7 @@ export class Turn<R = undefined> {
   /** No more text: the buffered rest becomes the last chunk; `done` follows when all are settled. */
   flush(render: R, overrides?: Overrides): void {
     if (this.#state !== 'open') return;
-    for (const chunk of this.#chunker.flush()) this.#submit(chunk.text, render, overrides);
+    for (const chunk of [...this.#chunker.push(this.#intake.flush()), ...this.#chunker.flush()]) this.#submit(chunk.text, render, overrides);
     this.#state = 'flushed';
     this.#pipeline.finish().catch((err: unknown) => {
       this.#log.error({ err, turnId: this.id }, 'turn pipeline failed');

@@ -160,7 +160,7 @@ export class CartesiaSession implements SocketProtocol, TurnEvents<Render> {
       return undefined;
     }
     this.#outputs.set(id, { encoding: req.encoding, sampleRate: req.sampleRate, addTimestamps: req.addTimestamps, flushes: 0 });
-    return this.#contexts.create(id, { voice: req.voice, speed: req.speed });
+    return this.#contexts.create(id, { voice: req.voice, speed: req.speed, timestamps: req.addTimestamps });
   }
 
   #mayAppend(ctx: TurnContext<Render>, text: string): boolean {

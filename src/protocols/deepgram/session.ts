@@ -28,6 +28,7 @@ import type { Turn, TurnAudio, TurnChunkFailed, TurnDone, TurnEvents, VoiceSetti
 import { encodeChunk, frames } from './audio.ts';
 import { BadFrame, errorFrame, parseDeepgramFrame, warningFrame, type DeepgramMessage } from './messages.ts';
 import type { DeepgramSettings } from './query.ts';
+import { streamedMarkupProblem } from '../../pronunciation/check-markup.ts';
 
 export const MODEL_VERSION = 'kokoro-82m-v1.0';
 
@@ -172,6 +173,11 @@ export class DeepgramSession implements SocketProtocol, TurnEvents<Render> {
     const limit = this.#ctx.config.maxTurnChars;
     if ((turn?.chars ?? 0) + text.length > limit) {
       this.#warn('text_too_long', `the text between two Flush messages holds at most ${limit} characters; this Speak was dropped`);
+      return;
+    }
+    const badTag = streamedMarkupProblem(text);
+    if (badTag !== null) {
+      this.#warn('invalid_markup', `${badTag}; this Speak was dropped`);
       return;
     }
     if (this.#ctx.pool.health().queueDepth >= this.#ctx.config.maxQueue) {

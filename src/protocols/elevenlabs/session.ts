@@ -184,7 +184,8 @@ export class ElevenLabsSession implements SocketProtocol, TurnEvents<Render> {
       this.#fail('shutting_down', 'the host is shutting down and takes no new text', id);
       return undefined;
     }
-    return this.#contexts.create(id, { voice: this.#settings.voice, speed: this.#speed });
+    // ElevenLabs sends alignment with every audio message: its turns are always timed.
+    return this.#contexts.create(id, { voice: this.#settings.voice, speed: this.#speed, timestamps: true });
   }
 
   /** The open context `id`; an unknown one is refused, one that is closing (still speaking) is passed over in silence. */

@@ -18,6 +18,7 @@ import type { Overrides, Turn, TurnAudio, TurnChunkFailed, TurnDone, TurnEvents 
 import { errorFrame } from './frames.ts';
 import { timingFields } from './word-fields.ts';
 import { parseClientFrame, Reject, type ClientMessage, type WsFormat } from './messages.ts';
+import { streamedMarkupProblem } from '../../pronunciation/check-markup.ts';
 
 export interface Settings {
   voice: string;
@@ -172,6 +173,11 @@ export class WsSession implements SocketProtocol, TurnEvents<WsFormat> {
     const limit = this.#ctx.config.maxTurnChars;
     if ((turn?.chars ?? 0) + text.length > limit) {
       this.#error('text_too_long', `a turn holds at most ${limit} characters`, turnId ?? turn?.id);
+      return;
+    }
+    const badTag = streamedMarkupProblem(text);
+    if (badTag !== null) {
+      this.#error('invalid_markup', `${badTag}; this text was dropped`, turnId ?? turn?.id);
       return;
     }
     if (text.length > 0 && this.#ctx.pool.health().queueDepth >= this.#ctx.config.maxQueue) {

@@ -19,7 +19,7 @@ export function registerCaptionedSpeechRoute(app: FastifyInstance, ctx: GatewayC
     const encoder = await createEncoder(params.format, OUTPUT_SAMPLE_RATE);
     const make = params.stream ? captionLinesFraming : captionDocumentFraming;
     return respondWithSpeech(ctx, request, reply, {
-      input: params,
+      input: { ...params, timestamps: params.returnTimestamps },
       inputParam: 'input',
       encoder,
       framing: make(encoder.contentType, params.returnTimestamps),

@@ -12,6 +12,8 @@ import { assertEncodable, SPEECH_FORMATS, type SpeechFormat } from './encoders/i
 import { ApiError } from '../../gateway/http-errors.ts';
 import { SPEECH_MODELS } from '../../gateway/voices-route.ts';
 import { KOKORO_SPEED_RANGE } from '../../gateway/turn/turn.ts';
+import { INPUT_TYPES, InputError, speechRuns, type InputType } from '../../pronunciation/speech-input.ts';
+import type { SsmlRun } from '../../pronunciation/ssml.ts';
 
 export const OPENAI_SPEED_RANGE = [0.25, 4] as const;
 
@@ -27,6 +29,8 @@ export interface SpeechParams {
   streamFormat: 'audio' | 'sse';
   /** Word timing events in the SSE stream (a host extension; needs `stream_format: "sse"`). */
   timestamps: boolean;
+  /** The input as the turn takes it: inline-markup text in runs of one rate (SSML prosody), src/pronunciation/. */
+  runs: SsmlRun[];
   /** `lang` (or Kokoro-FastAPI's `lang_code`); undefined: the language of the (first) voice. */
   lang?: Language;
 }
@@ -82,6 +86,19 @@ export function parseSpeechRequest(body: unknown, maxInputChars: number): Speech
     throw new ApiError('invalid_request', 'return_timestamps needs stream_format "sse" (or POST /dev/captioned_speech)', 'return_timestamps');
   }
 
+  const inputType = field(b, 'input_type') ?? 'text';
+  if (typeof inputType !== 'string' || !(INPUT_TYPES as readonly string[]).includes(inputType)) {
+    throw new ApiError('invalid_request', `input_type must be one of ${INPUT_TYPES.join(', ')}`, 'input_type');
+  }
+  let runs: SsmlRun[];
+  try {
+    runs = speechRuns(input, inputType as InputType);
+  } catch (err) {
+    if (err instanceof InputError) throw new ApiError(err.code, err.message, 'input');
+    throw err;
+  }
+  if (runs.length === 0) throw new ApiError('empty_text', 'input has nothing to speak', 'input');
+
   // Kokoro-FastAPI names it lang_code; both are accepted, `lang` wins when both are sent.
   const langParam = field(b, 'lang') !== undefined ? 'lang' : 'lang_code';
   const rawLang = field(b, langParam);
@@ -92,5 +109,5 @@ export function parseSpeechRequest(body: unknown, maxInputChars: number): Speech
     lang = parsed.lang;
   }
 
-  return { model, input, voice, format, speed, requestedSpeed: rawSpeed, streamFormat, timestamps, ...(lang !== undefined ? { lang } : {}) };
+  return { model, input, voice, format, speed, requestedSpeed: rawSpeed, streamFormat, timestamps, runs, ...(lang !== undefined ? { lang } : {}) };
 }

@@ -9,21 +9,23 @@ import { rawFraming } from '../../gateway/http-speech/framing.ts';
 import { admitSpeech, respondWithSpeech } from '../../gateway/http-speech/respond.ts';
 import { SPEECH_PATH } from '../../gateway/route-paths.ts';
 import { createEncoder } from './encoders/index.ts';
-import { parseSpeechRequest } from './request.ts';
+import { parseSpeechRequest, type SpeechParams } from './request.ts';
 import { sseFraming } from './sse-framing.ts';
 
 export function registerSpeechRoute(app: FastifyInstance, ctx: GatewayContext): void {
-  app.post(SPEECH_PATH, async (request: FastifyRequest, reply: FastifyReply) => {
-    const params = parseSpeechRequest(request.body, ctx.config.maxInputChars);
-    admitSpeech(ctx);
-    const encoder = await createEncoder(params.format, OUTPUT_SAMPLE_RATE);
-    const framing = params.streamFormat === 'sse' ? sseFraming(params.timestamps) : rawFraming(encoder.contentType);
-    return respondWithSpeech(ctx, request, reply, {
-      input: params,
-      inputParam: 'input',
-      encoder,
-      framing,
-      headers: { 'x-kokoro-voice': params.voice, 'x-kokoro-speed': String(params.speed) },
-    });
+  app.post(SPEECH_PATH, async (request: FastifyRequest, reply: FastifyReply) => serveSpeech(ctx, parseSpeechRequest(request.body, ctx.config.maxInputChars), request, reply));
+}
+
+/** One validated speech request, answered: audio streamed as chunks complete, or a coded error (also the phoneme routes' way out). */
+export async function serveSpeech(ctx: GatewayContext, params: SpeechParams, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  admitSpeech(ctx);
+  const encoder = await createEncoder(params.format, OUTPUT_SAMPLE_RATE);
+  const framing = params.streamFormat === 'sse' ? sseFraming(params.timestamps) : rawFraming(encoder.contentType);
+  return respondWithSpeech(ctx, request, reply, {
+    input: params,
+    inputParam: 'input',
+    encoder,
+    framing,
+    headers: { 'x-kokoro-voice': params.voice, 'x-kokoro-speed': String(params.speed) },
   });
 }

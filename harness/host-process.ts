@@ -9,13 +9,13 @@
  * push a loaded CI runner past the suite's bounded waits. A dist/ older than the sources
  * is refused with the command that fixes it, so a test never runs yesterday's host.
  *
- * Every host (bench/lib/child.ts) and tool is killed with SIGKILL when the current process
+ * Every host (harness/child.ts) and tool is killed with SIGKILL when the current process
  * exits, so a failed test never leaves a host holding a port or a core.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { Child, freePort, type ExitStatus, type LogLine } from '../../bench/lib/child.ts';
+import { Child, freePort, type ExitStatus, type LogLine } from './child.ts';
 import { ROOT, SYNTHETIC_MODEL } from './paths.ts';
 
 export { freePort, type ExitStatus, type LogLine };

@@ -11,6 +11,7 @@ import { createConnection } from 'node:net';
 import { createInterface } from 'node:readline';
 import { until } from './host-process.ts';
 import { ROOT } from './paths.ts';
+import { Waiters } from './waiters.ts';
 
 export const HAPROXY_CFG = `${ROOT}deploy/compose/haproxy.cfg`;
 
@@ -35,13 +36,6 @@ export interface ServerEvent {
   line: string;
 }
 
-interface Waiter {
-  match: (e: ServerEvent) => boolean;
-  resolve: (e: ServerEvent) => void;
-  reject: (err: Error) => void;
-  timer: NodeJS.Timeout;
-}
-
 const running = new Set<ChildProcess>();
 process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL');
@@ -54,7 +48,7 @@ export class Haproxy {
   readonly exited: Promise<void>;
   readonly events: ServerEvent[] = [];
   readonly output: string[] = [];
-  readonly #waiters = new Set<Waiter>();
+  readonly #waiters = new Waiters<ServerEvent>();
   readonly #statsSocket: string;
 
   private constructor(binary: string, env: Record<string, string>, statsSocket: string) {
@@ -63,11 +57,7 @@ export class Haproxy {
     running.add(this.process);
     this.exited = once(this.process, 'exit').then(() => {
       running.delete(this.process);
-      for (const w of this.#waiters) {
-        clearTimeout(w.timer);
-        w.reject(new Error(`haproxy exited; output: ${this.output.slice(-10).join('\n')}`));
-      }
-      this.#waiters.clear();
+      this.#waiters.rejectAll(new Error(`haproxy exited; output: ${this.output.slice(-10).join('\n')}`));
     });
     // The raw log goes to stdout and the same state change to stderr as a [WARNING]: stdout only.
     createInterface({ input: this.process.stdout! }).on('line', (line) => this.#onLine(line));
@@ -136,30 +126,12 @@ export class Haproxy {
     if (m === null) return;
     const event: ServerEvent = { server: m[1]!, state: m[2] as 'UP' | 'DOWN', at: performance.now(), line };
     this.events.push(event);
-    for (const w of [...this.#waiters]) {
-      if (!w.match(event)) continue;
-      this.#waiters.delete(w);
-      clearTimeout(w.timer);
-      w.resolve(event);
-    }
+    this.#waiters.offer(event);
   }
 
   /** The next state change from now on matching `match`, within `timeoutMs`: register it before causing it. */
   next(match: (e: ServerEvent) => boolean, timeoutMs: number, what: string): Promise<ServerEvent> {
-    const p = new Promise<ServerEvent>((resolve, reject) => {
-      const waiter: Waiter = {
-        match,
-        resolve,
-        reject,
-        timer: setTimeout(() => {
-          this.#waiters.delete(waiter);
-          reject(new Error(`haproxy: ${what} within ${timeoutMs} ms; state changes: ${JSON.stringify(this.events.map((e) => `${e.server} ${e.state}`))}`));
-        }, timeoutMs),
-      };
-      this.#waiters.add(waiter);
-    });
-    p.catch(() => undefined);
-    return p;
+    return this.#waiters.next(match, timeoutMs, () => `haproxy: ${what} within ${timeoutMs} ms; state changes: ${JSON.stringify(this.events.map((e) => `${e.server} ${e.state}`))}`);
   }
 
   /** `server` went `state`: the next such change, within `timeoutMs`. */

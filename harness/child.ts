@@ -1,7 +1,7 @@
 /**
  * A Node child process that logs JSON lines (pino), for every harness that runs one: the
  * bench (the naive server, the host), the reliability suite and the soak
- * (test/helpers/host-process.ts). It keeps the recent log lines and stderr, lets a caller
+ * (harness/host-process.ts). It keeps the recent log lines and stderr, lets a caller
  * wait for a matching line with a bound, and is killed with SIGKILL when this process
  * exits, so a failed run never leaves a server holding a port or a core.
  */
@@ -9,6 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
+import { Waiters } from './waiters.ts';
 
 export type LogLine = Record<string, unknown> & { msg?: string; time?: number; level?: number };
 
@@ -30,13 +31,6 @@ export interface ChildOptions {
   keepStderr?: number;
 }
 
-interface Waiter {
-  match: (line: LogLine) => boolean;
-  resolve: (line: LogLine) => void;
-  reject: (err: Error) => void;
-  timer: NodeJS.Timeout;
-}
-
 const children = new Set<Child>();
 process.once('exit', killAllChildren);
 
@@ -50,7 +44,7 @@ export class Child {
   readonly #lines: LogLine[] = [];
   readonly #keepLines: number;
   readonly #keepStderr: number;
-  readonly #waiters = new Set<Waiter>();
+  readonly #waiters = new Waiters<LogLine>();
   readonly #listeners = new Set<(line: LogLine) => void>();
 
   constructor(opts: ChildOptions) {
@@ -64,11 +58,7 @@ export class Child {
     this.exited = once(this.process, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
     void this.exited.then((status) => {
       children.delete(this);
-      for (const w of this.#waiters) {
-        clearTimeout(w.timer);
-        w.reject(new Error(`${this.name} exited (${status.signal ?? status.code}) first; stderr: ${this.stderrTail()}`));
-      }
-      this.#waiters.clear();
+      this.#waiters.rejectAll(new Error(`${this.name} exited (${status.signal ?? status.code}) first; stderr: ${this.stderrTail()}`));
     });
     createInterface({ input: this.process.stdout! }).on('line', (text) => this.#onLine(text));
     createInterface({ input: this.process.stderr! }).on('line', (text) => {
@@ -108,20 +98,7 @@ export class Child {
    */
   nextLine(match: (line: LogLine) => boolean, timeoutMs: number, what = 'a matching log line'): Promise<LogLine> {
     if (!this.running) return Promise.reject(new Error(`${this.name} is not running; stderr: ${this.stderrTail()}`));
-    const line = new Promise<LogLine>((resolve, reject) => {
-      const waiter: Waiter = {
-        match,
-        resolve,
-        reject,
-        timer: setTimeout(() => {
-          this.#waiters.delete(waiter);
-          reject(new Error(`${this.name}: no ${what} within ${timeoutMs} ms`));
-        }, timeoutMs),
-      };
-      this.#waiters.add(waiter);
-    });
-    line.catch(() => undefined);
-    return line;
+    return this.#waiters.next(match, timeoutMs, () => `${this.name}: no ${what} within ${timeoutMs} ms`);
   }
 
   kill(signal: NodeJS.Signals): void {
@@ -152,12 +129,7 @@ export class Child {
     this.#lines.push(line);
     if (this.#lines.length > this.#keepLines) this.#lines.shift();
     for (const fn of this.#listeners) fn(line);
-    for (const w of [...this.#waiters]) {
-      if (!w.match(line)) continue;
-      this.#waiters.delete(w);
-      clearTimeout(w.timer);
-      w.resolve(line);
-    }
+    this.#waiters.offer(line);
   }
 }
 
