@@ -3,7 +3,8 @@
  * (/tts/websocket), pointed at a started host on the fake pool by their base URL only:
  * text streamed in pieces, flushed, ended; the audio is the fake pool's audio of the phrases
  * synthesized, in order; a stream closed mid-turn (barge-in) leaves the next one clean.
- * Word timing: the fake pool gives no words, so the plugins get no timed transcripts.
+ * Word timing: a fake pool that gives no words leaves the plugins without timed transcripts; one
+ * that times words (fakeWords) gets them to the plugins through alignment / word timestamps.
  */
 import t from 'tap';
 import { initializeLogger } from '@livekit/agents';
@@ -69,6 +70,16 @@ for (const [name, make, voice] of clients) {
     t.same(heard.pcm, expected(spoken(host), voice), 's16le at 24 kHz, phrase after phrase');
     t.equal(heard.finals, 1, 'one final frame');
     t.equal(heard.timed, 0, 'no timed transcripts while the host cannot time words');
+  });
+
+  t.test(`${name} plugin: a host that times words gives the plugin timed transcripts`, async (t) => {
+    const host = await startHost(t, { apiKey: KEY }, { words: true });
+    const tts = make(host.base);
+    t.teardown(() => tts.close());
+    const heard = await speak(tts, ['Hello there, ', 'this is timed. ', 'And so is this.']);
+    t.ok(heard.pcm.length > 0, 'audio arrived');
+    t.ok(heard.timed > 0, `timed transcripts reached the plugin (${heard.timed})`);
+    t.ok(host.pool.calls.every((c) => c.words === true), 'every chunk was asked for word times');
   });
 
   t.test(`${name} plugin: a stream closed mid-turn leaves the next turn clean`, async (t) => {
