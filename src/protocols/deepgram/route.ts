@@ -8,21 +8,13 @@
  * or at the host-wide connection cap it shares with the native route (src/gateway/socket/admission.ts).
  */
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { GatewayContext } from '../../gateway/context.ts';
 import { DEEPGRAM_PATH } from '../../gateway/route-paths.ts';
 import { parseDeepgramQuery, type DeepgramSettings } from './query.ts';
 import { DeepgramSession } from './session.ts';
-import { errorBody, sendError } from '../../gateway/http-errors.ts';
-
-const kAdmitted = Symbol('deepgramAdmission');
-
-interface Admission {
-  settings: DeepgramSettings;
-  release(): void;
-}
-
-type AdmittedRequest = FastifyRequest & { [kAdmitted]?: Admission };
+import { errorBody } from '../../gateway/http-errors.ts';
+import { registerSocketRoute } from '../../gateway/socket/socket-route.ts';
 
 /** The message may quote the client's model name: keep the header to printable ASCII. */
 function headerSafe(message: string): string {
@@ -30,40 +22,23 @@ function headerSafe(message: string): string {
 }
 
 export function registerDeepgramRoute(app: FastifyInstance, ctx: GatewayContext): void {
-  const admit = (request: AdmittedRequest, reply: FastifyReply, done: () => void) => {
-    if (!request.ws) return done();
-    const release = ctx.admission.reserve(request, reply);
-    if (release === undefined) return;
-    const query = parseDeepgramQuery((request.query ?? {}) as Record<string, unknown>);
-    if (!query.ok) {
-      release();
+  registerSocketRoute<DeepgramSettings>(app, ctx, {
+    url: DEEPGRAM_PATH,
+    protocolName: 'Deepgram streaming Speak',
+    vet: (request, reply) => {
+      const query = parseDeepgramQuery((request.query ?? {}) as Record<string, unknown>);
+      if (query.ok) return query.settings;
       const { code, param, message } = query.fault;
       request.log.info({ code, param }, 'deepgram upgrade refused: bad query');
       reply.header('dg-request-id', request.id).header('dg-error', headerSafe(message));
       reply.code(400).type('application/json').send(errorBody(400, code, message, param));
-      return;
-    }
-    request[kAdmitted] = { settings: query.settings, release };
-    done();
-  };
-
-  app.route({
-    method: 'GET',
-    url: DEEPGRAM_PATH,
-    onRequest: admit,
-    handler: (_request, reply) => {
-      sendError(reply, 'invalid_request', 'this endpoint speaks WebSocket (Deepgram streaming Speak): send an upgrade request', 426);
+      return undefined;
     },
-    wsHandler: (socket, request: AdmittedRequest) => {
-      const admission = request[kAdmitted];
-      if (admission === undefined) {
-        socket.close(1011, 'internal error');
-        return;
-      }
+    open: (socket, request, settings, release) => {
       const id = randomUUID();
-      const session = new DeepgramSession(id, socket, ctx, admission.settings, request.log.child({ sessionId: id, protocol: 'deepgram' }));
+      const session = new DeepgramSession(id, socket, ctx, settings, request.log.child({ sessionId: id, protocol: 'deepgram' }));
       session.start();
-      ctx.admission.adopt(session.socket, 'deepgram', admission.release);
+      ctx.admission.adopt(session.socket, 'deepgram', release);
     },
   });
 }

@@ -9,41 +9,21 @@
  * it: the socket opens, gets `{message, error, code: 1008}` and is closed with 1008.
  */
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { GatewayContext } from '../../gateway/context.ts';
-import { sendError } from '../../gateway/http-errors.ts';
+import { NOTHING_TO_VET, registerSocketRoute } from '../../gateway/socket/socket-route.ts';
 import { ELEVENLABS_MULTI_PATH, ELEVENLABS_STREAM_PATH } from '../../gateway/route-paths.ts';
 import { errorFrame } from './messages.ts';
 import { ElevenLabsSession } from './session.ts';
 import { parseElevenLabsSettings } from './settings.ts';
 
-const kRelease = Symbol('elevenlabsAdmission');
-
-type AdmittedRequest = FastifyRequest & { [kRelease]?: () => void };
-
 export function registerElevenLabsRoutes(app: FastifyInstance, ctx: GatewayContext): void {
-  const admit = (request: AdmittedRequest, reply: FastifyReply, done: () => void) => {
-    if (!request.ws) return done();
-    const release = ctx.admission.reserve(request, reply);
-    if (release === undefined) return;
-    request[kRelease] = release;
-    done();
-  };
-
   for (const [url, multi] of [[ELEVENLABS_STREAM_PATH, false], [ELEVENLABS_MULTI_PATH, true]] as const) {
-    app.route({
-      method: 'GET',
+    registerSocketRoute(app, ctx, {
       url,
-      onRequest: admit,
-      handler: (_request, reply) => {
-        sendError(reply, 'invalid_request', 'this endpoint speaks WebSocket (ElevenLabs stream-input): send an upgrade request', 426);
-      },
-      wsHandler: (socket, request: AdmittedRequest) => {
-        const release = request[kRelease];
-        if (release === undefined) {
-          socket.close(1011, 'internal error');
-          return;
-        }
+      protocolName: 'ElevenLabs stream-input',
+      vet: NOTHING_TO_VET,
+      open: (socket, request, _vetted, release) => {
         const voiceId = (request.params as { voice_id: string }).voice_id;
         const parsed = parseElevenLabsSettings(voiceId, (request.query ?? {}) as Record<string, unknown>);
         if (!parsed.ok) {

@@ -10,41 +10,21 @@
  * rejected value changes nothing).
  */
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { DEFAULT_VOICE } from '../../shared/voices.ts';
 import { NATIVE_WS_PATH } from '../../gateway/route-paths.ts';
 import type { GatewayContext } from '../../gateway/context.ts';
-import { sendError } from '../../gateway/http-errors.ts';
+import { NOTHING_TO_VET, registerSocketRoute } from '../../gateway/socket/socket-route.ts';
 import { parseQueryDefaults } from './messages.ts';
 import { WsSession, type Settings } from './session.ts';
 
 
-const kRelease = Symbol('releaseConnectionSlot');
-
-type AdmittedRequest = FastifyRequest & { [kRelease]?: () => void };
-
 export function registerWsRoute(app: FastifyInstance, ctx: GatewayContext): void {
-  const admit = (request: AdmittedRequest, reply: FastifyReply, done: () => void) => {
-    if (!request.ws) return done();
-    const release = ctx.admission.reserve(request, reply);
-    if (release === undefined) return;
-    request[kRelease] = release;
-    done();
-  };
-
-  app.route({
-    method: 'GET',
+  registerSocketRoute(app, ctx, {
     url: NATIVE_WS_PATH,
-    onRequest: admit,
-    handler: (_request, reply) => {
-      sendError(reply, 'invalid_request', 'this endpoint speaks WebSocket: send an upgrade request', 426);
-    },
-    wsHandler: (socket, request: AdmittedRequest) => {
-      const release = request[kRelease];
-      if (release === undefined) {
-        socket.close(1011, 'internal error');
-        return;
-      }
+    protocolName: 'ws-v1',
+    vet: NOTHING_TO_VET,
+    open: (socket, request, _vetted, release) => {
       const id = randomUUID();
       const log = request.log.child({ sessionId: id });
       const query = parseQueryDefaults((request.query ?? {}) as Record<string, unknown>);
