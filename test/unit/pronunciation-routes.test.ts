@@ -131,7 +131,7 @@ t.test('native ws: a message with a bad tag is refused with invalid_markup; the 
   const client = await wsSession(t, host.wsUrl);
   client.send({ type: 'text', text: 'Wait [pause:forever] here.', turn_id: 'a' });
   const err = await client.json('error');
-  t.match(err, { code: 'invalid_markup', recoverable: true });
+  t.match(err, { code: 'bad_message', reason: 'invalid_markup', recoverable: true }, 'ws-v1 has no invalid_markup: its bad_message, the code in reason');
   client.send({ type: 'speak', text: 'Wait [pause:0.5s] here.', turn_id: 'a' });
   await client.json('tts_done');
   t.same(host.pool.calls.map((c) => c.text), ['Wait [pause:0.5s] here.'], 'only the good text reached synthesis');
