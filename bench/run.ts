@@ -45,7 +45,9 @@ function budget(quick: boolean, realModel: boolean) {
   if (!realModel) return { ...b, tuningConcurrency: saturating, tuneAll: true };
   return {
     ...b,
-    rawMs: quick ? 12_000 : 30_000,
+    // A raw window also waits for the runs in flight at its end (up to a long text, ~5 s), so 9 s
+    // hold 3-6 runs per plan.
+    rawMs: quick ? 9_000 : 30_000,
     // The naive baseline only shows that a blocked event loop answers nothing (its probe p99 is the
     // probe timeout either way): 12 s hold two to three turns of it and keep --quick under 5 minutes.
     naiveMs: quick ? 12_000 : 60_000,
