@@ -30,8 +30,7 @@ import { TtsError } from '../errors.ts';
 import { durationMs } from '../common/audio.ts';
 import type { Silence } from '../shared/silence.ts';
 import type { SynthesizedAudio } from '../synth/types.ts';
-import { boundaryAfter, msToSamples, shapeChunk } from './join-silence.ts';
-import { shiftWords } from './word-shift.ts';
+import { chunkAudio, chunkRequest, shapeForJoin } from './chunk-io.ts';
 import { chunkError, type ChunkAudio, type ChunkFailure, type TurnPipelineOptions, type TurnSummary } from './turn-types.ts';
 
 export type { ChunkAudio, ChunkFailure, TurnPipelineOptions, TurnSummary } from './turn-types.ts';
@@ -229,16 +228,11 @@ export class TurnPipeline extends EventEmitter {
     }
   }
 
-  /** Trims the chunk's silence for its join (join-silence.ts); as synthesized when off or unmeasured. */
+  /** Trims the chunk's silence for its join (chunk-io.ts); as synthesized when off or unmeasured. */
   #shape(audio: ChunkAudio, silence: Silence | undefined): ChunkAudio {
-    const join = this.#opts.join;
-    if (join === undefined || silence === undefined) return audio.words === undefined ? audio : { ...audio, words: shiftWords(audio.words, 0, audio.pcm.length, audio.sampleRate) };
-    const lead = this.#nextLead ?? msToSamples(join.firstLeadMs, audio.sampleRate);
-    const shaped = shapeChunk(audio.pcm, silence, audio.sampleRate, lead, boundaryAfter(audio.text), join);
+    const shaped = shapeForJoin(audio, silence, this.#opts.join, this.#nextLead);
     this.#nextLead = shaped.nextLead;
-    // Word times move with the trimmed lead (word-shift.ts).
-    const words = audio.words === undefined ? {} : { words: shiftWords(audio.words, shaped.trimmedLead, shaped.pcm.length, audio.sampleRate) };
-    return { ...audio, pcm: shaped.pcm, ...words };
+    return shaped.audio;
   }
 
   #deliver(audio: ChunkAudio): void {
@@ -286,17 +280,8 @@ export class TurnPipeline extends EventEmitter {
     }
     // Nothing before it is still to play: the listener waits on this one.
     const urgent = index === this.#next;
-    const lang = chunk.lang ?? this.#lang;
-    const req = {
-      text,
-      voice: chunk.voice ?? this.#voice,
-      speed: chunk.speed ?? this.#speed,
-      ...(lang !== undefined ? { lang } : {}),
-      owner: this.#opts.owner,
-      signal: controller.signal,
-      urgent,
-      ...(this.#opts.timeWords === true ? { words: true } : {}),
-    };
+    const turn = { voice: this.#voice, speed: this.#speed, lang: this.#lang };
+    const req = chunkRequest(text, chunk, turn, { owner: this.#opts.owner, signal: controller.signal, urgent, timeWords: this.#opts.timeWords === true });
     let result: Promise<SynthesizedAudio>;
     try {
       result = this.#opts.synth.synthesize(req);
@@ -304,10 +289,7 @@ export class TurnPipeline extends EventEmitter {
       result = Promise.reject(err);
     }
     result.then(
-      (a) => {
-        const audio: ChunkAudio = { turnId: this.turnId, index, text, pcm: a.pcm, sampleRate: a.sampleRate, queueMs: a.queueMs, synthMs: a.synthMs, provider: a.provider, ...(a.words !== undefined ? { words: a.words } : {}) };
-        this.#settle(gen, index, { ok: true, audio, silence: a.silence });
-      },
+      (a) => this.#settle(gen, index, { ok: true, audio: chunkAudio(this.turnId, index, text, a), silence: a.silence }),
       (err: unknown) => this.#settle(gen, index, { ok: false, failure: { turnId: this.turnId, index, text, error: chunkError(err) } }),
     );
   }

@@ -10,6 +10,7 @@ import { LANGUAGES } from '../shared/languages.ts';
 import { parseVoice } from '../shared/voices.ts';
 import { estimateTokens } from '../common/token-estimate.ts';
 import type { Lane } from './fair-queue.ts';
+import type { SynthRequest, SynthSuccess } from '../shared/protocol.ts';
 import type { SynthesizeRequest, SynthesizedAudio } from './types.ts';
 
 export interface Attempt {
@@ -54,6 +55,18 @@ export const laneOf = (req: SynthesizeRequest): Lane => (req.urgent === true ? '
 export function finishAttempt(job: Job, attempt: Attempt): void {
   clearTimeout(attempt.runTimer);
   if (attempt.startedAt !== undefined) job.synthMs += performance.now() - attempt.startedAt;
+}
+
+/** The worker's task for one attempt at a job: only what crosses the thread line. */
+export function taskOf(job: Job, taskId: number): SynthRequest {
+  const { text, voice, speed, lang, words } = job.req;
+  return { taskId, text, voice, speed, ...(lang !== undefined ? { lang } : {}), ...(words === true ? { words: true } : {}) };
+}
+
+/** A worker's success as the job's audio, with the job's own queue and synthesis times. */
+export function audioOf(job: Job, result: SynthSuccess): SynthesizedAudio {
+  const { pcm, sampleRate, tokens, silence, words } = result;
+  return { pcm, sampleRate, queueMs: job.queueMs, synthMs: job.synthMs, provider: 'local', tokens, silence, ...(words !== undefined ? { words } : {}) };
 }
 
 /** Resolves or rejects a job once; its queue deadline and abort listener go with it. */

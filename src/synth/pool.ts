@@ -27,14 +27,14 @@ import type { Config } from '../config.ts';
 import { TtsError } from '../errors.ts';
 import type { Metrics } from '../metrics.ts';
 import { claimForTermination } from '../shared/native-slots.ts';
-import type { SynthRequest, SynthResult } from '../shared/protocol.ts';
+import type { SynthResult } from '../shared/protocol.ts';
 import type { RuntimeInfo } from '../runtime/types.ts';
 import { attemptOutcome, type AttemptEnd } from './attempt-outcome.ts';
 import { Canary } from './canary.ts';
 import type { CostCurve } from './cost-model.ts';
 import { readCpuFacts, planPool } from './cpu-budget.ts';
 import { FairQueue } from './fair-queue.ts';
-import { finishAttempt, laneOf, refusal, runDeadlineMs, settleJob, type Attempt, type Job } from './job.ts';
+import { audioOf, finishAttempt, laneOf, refusal, runDeadlineMs, settleJob, taskOf, type Attempt, type Job } from './job.ts';
 import { HealthTracker } from './pool-health.ts';
 import { PoolLoad } from './pool-load.ts';
 import type { PoolHealth, PoolLogger, PoolPlan, SynthPoolHandle } from './pool-types.ts';
@@ -233,15 +233,7 @@ export class SynthPool extends EventEmitter implements SynthPoolHandle {
     job.attempt = attempt;
     this.#running.set(attempt.taskId, job);
     this.#metrics.queueWait.observe(job.queueMs / 1000);
-    const task: SynthRequest = {
-      taskId: attempt.taskId,
-      text: job.req.text,
-      voice: job.req.voice,
-      speed: job.req.speed,
-      ...(job.req.lang !== undefined ? { lang: job.req.lang } : {}),
-      ...(job.req.words === true ? { words: true } : {}),
-    };
-    this.#threads.run(task, attempt.controller.signal).then(
+    this.#threads.run(taskOf(job, attempt.taskId), attempt.controller.signal).then(
       (result: SynthResult) => this.#onResult(job, attempt, result),
       (err: unknown) => this.#onFailure(job, attempt, err),
     );
@@ -308,7 +300,7 @@ export class SynthPool extends EventEmitter implements SynthPoolHandle {
       this.#health.recordSuccess();
       this.#metrics.synthTime.observe(job.synthMs / 1000);
       this.#load.chunkDone(job.req, result);
-      settleJob(job, null, { pcm: result.pcm, sampleRate: result.sampleRate, queueMs: job.queueMs, synthMs: job.synthMs, provider: 'local', tokens: result.tokens, silence: result.silence, ...(result.words !== undefined ? { words: result.words } : {}) });
+      settleJob(job, null, audioOf(job, result));
     } else {
       this.#retryOrSettle(job, { kind: 'refused', code: result.code, message: result.message });
     }
